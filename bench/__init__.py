@@ -1,0 +1,1 @@
+"""Benchmarks, the scene renderer and installer tools behind `footfall-bench` (not part of the test run)."""

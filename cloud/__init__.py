@@ -1,0 +1,2 @@
+"""Cloud aggregator: MQTT ingest -> link -> InfluxDB -> query / API / reports / Grafana."""
+__version__ = "0.1.0"

@@ -1,0 +1,68 @@
+"""Cloud aggregator configuration: broker, database, the sites it serves."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
+
+
+class Mqtt(MqttSettings):
+    client_id: str = "footfall-cloud"
+
+
+class Influx(Strict):
+    """Any server that speaks the v1 HTTP API: InfluxDB 1.x, 2.x (v1 compatibility + DBRP), 3.x."""
+
+    url: str = Field(default="http://localhost:8086", pattern=r"^https?://")
+    database: str = Field(default="footfall", pattern=r"^[A-Za-z0-9_-]+$")
+    username: str | None = None
+    password: SecretRef | None = None
+    token: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> "Influx":
+        if self.token is not None and (self.username or self.password):
+            raise ValueError("use either token or username/password, not both")
+        return self
+
+
+class Store(Strict):
+    """A store of a mall: the edge zones that belong to it."""
+
+    id: Id
+    zones: list[Id] = Field(min_length=1)
+
+
+class Site(Strict):
+    id: Id
+    name: str = ""
+    timezone: TimeZone
+    # How long visits may be linked into one visitor; must match the edge rotation period.
+    linkability: Literal["daily", "weekly", "monthly"] = "daily"
+    stores: list[Store] = Field(default_factory=list)
+
+
+class CloudConfig(Strict):
+    mqtt: Mqtt = Mqtt()
+    influx: Influx = Influx()
+    sites: list[Site] = Field(min_length=1)
+    shard: str = Field(default="0/1", pattern=r"^\d+/\d+$", description="i/n: this instance serves sites hashed to i")
+    state_dir: Path = Path("/var/lib/footfall-cloud")
+
+    @model_validator(mode="after")
+    def _checks(self) -> "CloudConfig":
+        i, n = map(int, self.shard.split("/"))
+        if not 0 <= i < n:
+            raise ValueError(f"shard {self.shard!r}: need 0 <= i < n")
+        ids = [s.id for s in self.sites]
+        dupes = sorted({s for s in ids if ids.count(s) > 1})
+        if dupes:
+            raise ValueError(f"duplicate site ids: {', '.join(dupes)}")
+        return self
+
+
+def load(path: str | Path) -> CloudConfig:
+    return load_config(path, CloudConfig)

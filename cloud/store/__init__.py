@@ -1,0 +1,1 @@
+"""InfluxDB storage of aggregates (never a visitor code)."""

@@ -1,0 +1,109 @@
+"""Edge unit configuration (/etc/footfall/edge.yaml): one device, its camera, its lines, zones and displays."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
+
+# Geometry is in normalised image coordinates (0..1) so it survives a resolution change.
+Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
+
+
+class Rotation(Strict):
+    """When anonymous codes change. Weekly or monthly links visits longer: only by explicit site policy."""
+
+    period: Literal["daily", "weekly", "monthly"] = "daily"
+    hour: int = Field(default=4, ge=0, le=23, description="local hour at which a new period starts")
+
+
+class Privacy(Strict):
+    level: Literal["counts", "device", "site"] = "site"
+    jurisdiction: Literal["eu", "uk", "us", "us-il"] = "eu"
+    rotation: Rotation = Rotation()
+
+
+class Camera(Strict):
+    source: str = Field(description="file path, rtsp:// URL, /dev/videoN, 'picamera2' or a GStreamer pipeline")
+    backend: Literal["auto", "opencv", "picamera2", "gstreamer"] = "auto"
+    width: int = Field(default=1280, ge=160, le=4096)
+    height: int = Field(default=720, ge=120, le=4096)
+    fps: float = Field(default=15, gt=0, le=120)
+
+
+class Detector(Strict):
+    model: Literal["full_range", "short_range"] = "full_range"
+    min_confidence: float = Field(default=0.6, gt=0, lt=1)
+    min_face_px: int = Field(default=20, ge=8, le=1024)
+    threads: int = Field(default=1, ge=1, le=8)
+
+
+class Line(Strict):
+    """A counting line from a to b; crossing it towards the right-hand side of a->b counts as `in`."""
+
+    id: Id
+    a: Point
+    b: Point
+
+    @model_validator(mode="after")
+    def _not_degenerate(self) -> "Line":
+        if self.a == self.b:
+            raise ValueError("a and b are the same point")
+        return self
+
+
+class Zone(Strict):
+    id: Id
+    polygon: list[Point] = Field(min_length=3, max_length=64)
+
+
+class Display(Strict):
+    id: Id
+    zone: Id = Field(description="zone in front of the display: passers-by are tracks inside it")
+
+
+class Mqtt(MqttSettings):
+    client_id: str | None = None  # default: <site>-<device>
+
+
+class Outbox(Strict):
+    dir: Path = Path("/var/lib/footfall")
+    max_mb: int = Field(default=256, ge=1)
+
+
+class EdgeConfig(Strict):
+    site: Id
+    device: Id
+    role: Literal["entrance", "store", "display"]
+    timezone: TimeZone
+    privacy: Privacy = Privacy()
+    site_secret: SecretRef | None = Field(default=None, description="keys the anonymous codes; required unless privacy.level is counts")
+    camera: Camera
+    detector: Detector = Detector()
+    lines: list[Line] = Field(default_factory=list, max_length=16)
+    zones: list[Zone] = Field(default_factory=list, max_length=16)
+    displays: list[Display] = Field(default_factory=list, max_length=8)
+    interval_s: int = Field(default=60, ge=10, le=3600)
+    mqtt: Mqtt = Mqtt()
+    outbox: Outbox = Outbox()
+    health_interval_s: int = Field(default=30, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "EdgeConfig":
+        if self.privacy.level != "counts" and self.site_secret is None:
+            raise ValueError(f"site_secret is required at privacy level {self.privacy.level!r}")
+        ids = [x.id for x in (*self.lines, *self.zones, *self.displays)]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"ids must be unique across lines, zones and displays: {', '.join(dupes)}")
+        zone_ids = {z.id for z in self.zones}
+        for d in self.displays:
+            if d.zone not in zone_ids:
+                raise ValueError(f"display {d.id!r} refers to unknown zone {d.zone!r}")
+        return self
+
+
+def load(path: str | Path) -> EdgeConfig:
+    return load_config(path, EdgeConfig)

@@ -1,0 +1,26 @@
+"""The wire contract shared by edge and cloud: topics, message models, schema version."""
+from .messages import (
+    MAX_PAYLOAD_BYTES,
+    SCHEMA_VERSION,
+    AlertMessage,
+    CountsMessage,
+    DeviceVisitors,
+    DisplayCount,
+    HealthMessage,
+    LineCount,
+    Message,
+    ProtocolError,
+    StatusMessage,
+    VisitMessage,
+    ZoneCount,
+    decode,
+    encode,
+    parse_message,
+)
+from .topics import Kind, Topic, TopicError, parse_topic, subscription, topic_for
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "AlertMessage", "CountsMessage", "DeviceVisitors", "DisplayCount",
+    "HealthMessage", "Kind", "LineCount", "Message", "ProtocolError", "StatusMessage", "Topic", "TopicError",
+    "VisitMessage", "ZoneCount", "decode", "encode", "parse_message", "parse_topic", "subscription", "topic_for",
+]
