@@ -1,0 +1,66 @@
+"""Keeps the N best aligned crops of every live track (in memory) and embeds them when the track finishes."""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .align import align
+from .quality import geometry_score, sharpness_score
+
+
+@dataclass(frozen=True, eq=False)
+class TrackEmbedding:
+    """Mean of a track's best embeddings, L2-normalised; None when no sighting passed the quality gate."""
+
+    vector: np.ndarray | None
+    quality: float  # mean quality of the frames used (0 when none)
+    faces: int  # embeddings averaged
+
+
+@dataclass
+class _Best:
+    crops: list = field(default_factory=list)  # heap of (quality, seq, crop)
+
+
+class TrackEmbedder:
+    def __init__(self, embed, best_n: int = 3, min_quality: float = 0.25):
+        self.embed = embed
+        self.best_n = best_n
+        self.min_quality = min_quality
+        self._best: dict[int, _Best] = {}
+        self._seq = 0
+        self.embedded = 0  # faces embedded so far (for health and benchmarks)
+
+    def observe(self, track_id: int, image: np.ndarray, keypoints: np.ndarray) -> None:
+        best = self._best.setdefault(track_id, _Best())
+        g = geometry_score(keypoints)
+        if g < self.min_quality or (len(best.crops) == self.best_n and g <= best.crops[0][0]):
+            return  # cannot beat what we hold even if perfectly sharp
+        crop = align(image, keypoints)
+        q = g * (0.5 + 0.5 * sharpness_score(crop))
+        if q < self.min_quality:
+            return
+        self._seq += 1
+        item = (q, self._seq, crop)
+        if len(best.crops) < self.best_n:
+            heapq.heappush(best.crops, item)
+        elif q > best.crops[0][0]:
+            heapq.heapreplace(best.crops, item)
+
+    def finish(self, track_id: int) -> TrackEmbedding:
+        best = self._best.pop(track_id, None)
+        if best is None or not best.crops:
+            return TrackEmbedding(None, 0.0, 0)
+        vectors = [self.embed(crop) for _, _, crop in best.crops]
+        self.embedded += len(vectors)
+        mean = np.mean(vectors, axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        return TrackEmbedding(mean.astype(np.float32), float(np.mean([q for q, _, _ in best.crops])), len(vectors))
+
+    def drop(self, track_id: int) -> None:
+        self._best.pop(track_id, None)
+
+    def clear(self) -> None:
+        self._best.clear()
