@@ -1,7 +1,9 @@
 """footfall-edge: the edge unit's command line."""
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -22,6 +24,29 @@ def main() -> None:
 def validate_config(file: str) -> None:
     """Check an edge YAML config; errors are printed as FILE:LINE: field: reason (exit 2)."""
     sys.exit(validate_command(file, EdgeConfig))
+
+
+@main.command()
+@click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--source", required=True, type=click.Path(dir_okay=False, exists=True), help="video file")
+@click.option("--events-out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON lines: exactly the messages `run` would publish")
+@click.option("--start", type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+              help="wall-clock time of the first frame (default: VIDEO.json sidecar, else file mtime)")
+@click.option("--progress/--no-progress", default=True)
+def replay(config_file: str, source: str, events_out: Path, start, progress: bool) -> None:
+    """Run the whole edge pipeline over a video file as fast as it can."""
+    from protocol.configfile import ConfigError, load_config
+
+    from .app import replay as run_replay
+
+    try:
+        cfg = load_config(config_file, EdgeConfig)
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+    secret = cfg.site_secret.read() if cfg.site_secret and cfg.privacy.level != "counts" else None
+    summary = run_replay(cfg, source, events_out, secret, start.timestamp() if start else None, progress)
+    click.echo(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -36,3 +36,55 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+FIXTURE_FACES = ROOT / "tests" / "fixtures" / "faces"
+
+
+@pytest.fixture(scope="session")
+def fixture_faces() -> Path:
+    return FIXTURE_FACES
+
+
+@pytest.fixture(scope="session")
+def scene(tmp_path_factory):
+    """A short rendered mall scene from the committed faces: 4 identities, two of them come back."""
+    from bench.render import render_scene
+    from bench.render.spec import SceneSpec
+
+    out = tmp_path_factory.mktemp("scene")
+    spec = SceneSpec(seed=7, visitors=4, duration_s=100, return_fraction=1.0, store_visit_prob=1.0,
+                     display_pass_prob=1.0, look_prob=0.5, dwell_s=(4.0, 8.0), walk_s=(3.0, 4.0),
+                     devices=["entrance", "store-a", "display"])
+    truth = render_scene(spec, FIXTURE_FACES, out)
+    return out, truth
+
+
+@pytest.fixture(scope="session")
+def replay_scene(tmp_path_factory):
+    """Replays are cached per scene, device and overrides: several tests read the same run."""
+    cache: dict = {}
+
+    def run(scene_dir: Path, device: str, **overrides) -> list[dict]:
+        key = (str(scene_dir), device, repr(sorted(overrides.items())))
+        if key not in cache:
+            cache[key] = _replay_scene(scene_dir, device, tmp_path_factory.mktemp("replay") / "events.jsonl", **overrides)
+        return cache[key]
+
+    return run
+
+
+def _replay_scene(scene_dir: Path, device: str, events: Path, **overrides) -> list[dict]:
+    """Replay one device of a rendered scene through the real pipeline; returns the messages as dicts."""
+    import json
+
+    from edge.app import replay
+    from edge.config import EdgeConfig
+    from protocol.configfile import load_config
+
+    cfg = load_config(scene_dir / f"{device}.yaml", EdgeConfig)
+    if overrides:
+        cfg = EdgeConfig.model_validate({**cfg.model_dump(), **overrides})
+    secret = cfg.site_secret.read() if cfg.site_secret else None
+    replay(cfg, str(scene_dir / f"{device}.mp4"), events, secret, progress=False)
+    return [json.loads(line) for line in events.read_text().splitlines()]

@@ -123,13 +123,14 @@ class Planner:
             return Walk(v, trip, device, sprite, keys, ["side", "front", "side"], look=(ta, tb), style=style)
         return Walk(v, trip, device, sprite, [(t0, xa, y, h), (t0 + dur, xb, y, h)], ["side"], style=style)
 
-    def trip(self, v: str, trip: int, sprite: Sprite, t: float, style: dict) -> tuple[list[Walk], float]:
+    def trip(self, v: str, trip: int, sprite: Sprite, t: float, style: dict, quick: bool = False) -> tuple[list[Walk], float]:
+        """Entrance in, stores and display in random order, entrance out. A quick trip only passes the entrance."""
         walks = [self.walk_in(v, trip, "entrance", sprite, t, style)]
         t = walks[0].t1
         stores = [d for d in self.spec.devices if layout_for(d).role == "store" and self.rng.random() < self.spec.store_visit_prob]
-        stops = list(self.rng.permutation(stores))
+        stops = [] if quick else list(self.rng.permutation(stores))
         displays = [d for d in self.spec.devices if layout_for(d).role == "display"]
-        if displays and self.rng.random() < self.spec.display_pass_prob:
+        if displays and not quick and self.rng.random() < self.spec.display_pass_prob:
             stops.insert(int(self.rng.integers(0, len(stops) + 1)), displays[0])
         for stop in stops:
             t += float(self.rng.uniform(3.0, 8.0))
@@ -173,9 +174,13 @@ class Planner:
             self.walks += walks
             if len(photos) > 1 and rng.random() < spec.return_fraction:
                 again = leave + float(rng.uniform(5.0, 20.0))
-                walks2, leave2 = self.trip(v, 1, photos[order[1]], again, style)
-                if leave2 <= horizon:
-                    self.walks += walks2
-                    trips.append({"photo": photos[order[1]].photo, "arrive": again, "leave": leave2})
+                for quick in (False, True):  # a full second trip if it fits the scene, else a quick one
+                    saved = {k: list(s) for k, s in self.busy.items()}
+                    walks2, leave2 = self.trip(v, 1, photos[order[1]], again, style, quick=quick)
+                    if leave2 <= horizon:
+                        self.walks += walks2
+                        trips.append({"photo": photos[order[1]].photo, "arrive": again, "leave": leave2})
+                        break
+                    self.busy = saved
             visitors.append({"id": v, "identity": identity, "trips": trips})
         return visitors

@@ -18,7 +18,7 @@ class ReconnectingSource:
                  initial_s: float = 1.0, max_s: float = 60.0):
         self.open_fn = open_fn
         self.stop = stop or threading.Event()
-        self.wait = wait_exponential_jitter(initial=initial_s, max=max_s)
+        self.wait = wait_exponential_jitter(multiplier=initial_s, max=max_s, jitter=initial_s)
         self.state = "lost"
         self.reconnects = 0
 

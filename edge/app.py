@@ -1,0 +1,118 @@
+"""Drives the pipeline: frames in, wire messages out. `run` and `replay` share this loop."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from edge import __version__
+from edge.capture.frame import Frame
+from edge.capture.monitor import FeedMonitor
+from edge.config import EdgeConfig
+from edge.models import short_hash
+from edge.pipeline import EdgePipeline, utc
+from protocol import HealthMessage
+
+log = logging.getLogger(__name__)
+
+
+def file_start_ts(video: str | Path) -> float:
+    """Wall-clock time of a file's first frame: from the renderer's sidecar VIDEO.json, else the file's mtime."""
+    sidecar = Path(str(video) + ".json")
+    if sidecar.exists():
+        return float(json.loads(sidecar.read_text())["start"])
+    return Path(video).stat().st_mtime
+
+
+class HealthReporter:
+    def __init__(self, pipeline: EdgePipeline, interval_s: float, camera_state: Callable[[], str],
+                 outbox_stats: Callable[[], tuple[int, int]] = lambda: (0, 0), clock_synced: Callable[[], bool | None] = lambda: None):
+        self.pipeline = pipeline
+        self.interval_s = interval_s
+        self.camera_state = camera_state
+        self.outbox_stats = outbox_stats
+        self.clock_synced = clock_synced
+        self.started = None
+        self.next_ts = None
+        self.frames_at_last = 0
+        self.wall_at_last = time.monotonic()
+        self.dropped_frames = 0
+
+    def due(self, ts: float) -> HealthMessage | None:
+        if self.started is None:
+            self.started, self.next_ts = ts, ts + self.interval_s
+        if ts < self.next_ts:
+            return None
+        self.next_ts += self.interval_s
+        now = time.monotonic()
+        frames = self.pipeline.times.frames
+        fps = (frames - self.frames_at_last) / max(now - self.wall_at_last, 1e-6)
+        self.frames_at_last, self.wall_at_last = frames, now
+        depth, dropped = self.outbox_stats()
+        p = self.pipeline
+        return HealthMessage(**p._envelope(ts), uptime_s=round(ts - self.started, 1), fps=round(min(fps, 1000), 2),
+                             stage_ms=p.times.mean_ms(), dropped_frames=self.dropped_frames, outbox_depth=depth,
+                             outbox_dropped=dropped, cpu_temp_c=cpu_temperature(), camera=self.camera_state(),
+                             models={f.removesuffix(".tflite"): short_hash(f) for f in p.model_files},
+                             clock_synced=self.clock_synced())
+
+
+def cpu_temperature() -> float | None:
+    try:
+        return round(int(Path("/sys/class/thermal/thermal_zone0/temp").read_text()) / 1000, 1)
+    except (OSError, ValueError):
+        return None
+
+
+def drive(pipeline: EdgePipeline, frames: Iterable[Frame], emit: Callable[[object], None], health: HealthReporter,
+          monitor: FeedMonitor, stop: threading.Event | None = None, on_frame: Callable[[], None] | None = None) -> int:
+    """Run frames through the pipeline until they end or `stop` is set; every message goes to `emit`."""
+    last = None
+    count = 0
+    for frame in frames:
+        monitor.update(frame)
+        for m in pipeline.process(frame):
+            emit(m)
+        h = health.due(frame.ts)
+        if h is not None:
+            emit(h)
+        last = frame
+        count += 1
+        if on_frame:
+            on_frame()
+        if stop is not None and stop.is_set():
+            break
+    if last is not None:
+        for m in pipeline.close(last):
+            emit(m)
+    return count
+
+
+def replay(cfg: EdgeConfig, source: str, events_out: Path, secret: bytes | None, start_ts: float | None = None,
+           progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    from edge.capture.sources import OpenCvSource
+    from protocol import encode
+
+    src = OpenCvSource(source, fps=cfg.camera.fps, start_ts=file_start_ts(source) if start_ts is None else start_ts)
+    pipeline = EdgePipeline(cfg, secret)
+    monitor = FeedMonitor()
+    health = HealthReporter(pipeline, cfg.health_interval_s, lambda: monitor.state)
+    kinds: dict[str, int] = {}
+    started = time.perf_counter()
+    with open(events_out, "wb") as out, tqdm(total=src.frame_count, unit="frame", disable=not progress,
+                                              desc=Path(source).name) as bar:
+        def emit(m) -> None:
+            out.write(encode(m) + b"\n")
+            kinds[m.kind] = kinds.get(m.kind, 0) + 1
+
+        frames = drive(pipeline, src.frames(), emit, health, monitor, on_frame=lambda: bar.update(1))
+    src.close()
+    elapsed = time.perf_counter() - started
+    return {"frames": frames, "seconds": round(elapsed, 2), "fps": round(frames / max(elapsed, 1e-9), 1),
+            "messages": kinds, "stage_ms": pipeline.times.mean_ms(),
+            "faces_embedded": pipeline.embedder.embedded if pipeline.embedder else 0}

@@ -1,0 +1,175 @@
+"""Tracks -> events: line crossings, zone occupancy and dwell, display attention, per-interval counts and one
+visit per finished track. Time is the frames' time, so a replay gives the same events as the live run."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from edge.config import EdgeConfig
+from edge.embed.quality import geometry_score
+from edge.track.tracker import FinishedTrack, Tracks
+from protocol import CountsMessage, DeviceVisitors, DisplayCount, LineCount, ZoneCount
+
+from .geometry import CountingLine, Zone
+
+LOOKING_FRONTAL = 0.5  # geometry score (size x frontalness) above which a detected face is looking at the camera
+MIN_VIEW_S = 0.5  # a passer-by who looked at least this long is a viewer
+
+
+def utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, timezone.utc)
+
+
+@dataclass
+class _TrackState:
+    sides: dict[str, int] = field(default_factory=dict)
+    crossings: list[tuple[str, str, float]] = field(default_factory=list)  # line, direction, ts
+    inside: dict[str, float] = field(default_factory=dict)  # zone -> entered at
+    zone_time: dict[str, float] = field(default_factory=dict)
+    looked_s: float = 0.0
+    displays: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Interval:
+    start: float
+    lines: dict[str, list[int]]
+    zones: dict[str, dict]
+    displays: dict[str, dict]
+    unique: int = 0
+    returning: int = 0
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the events stage knows of one finished track; the pipeline adds the code and makes the message."""
+
+    track: int
+    first_seen: float
+    last_seen: float
+    zone: str | None
+    direction: str | None
+    line: str | None
+    looked_s: float | None
+
+
+class EventAggregator:
+    def __init__(self, cfg: EdgeConfig):
+        self.cfg = cfg
+        self.lines = [CountingLine(l.id, l.a, l.b) for l in cfg.lines]
+        self.zones = [Zone(z.id, z.polygon) for z in cfg.zones]
+        self.display_zone = {d.id: d.zone for d in cfg.displays}
+        self.interval_s = cfg.interval_s
+        self.tracks: dict[int, _TrackState] = {}
+        self.current: _Interval | None = None
+        self.last_ts: float | None = None
+
+    def _new_interval(self, start: float) -> _Interval:
+        return _Interval(
+            start,
+            {l.id: [0, 0] for l in self.lines},
+            {z.id: {"entries": 0, "exits": 0, "occ_max": 0, "occ_sum": 0, "frames": 0, "dwell_sum": 0.0, "dwell_n": 0}
+             for z in self.zones},
+            {d: {"passers": set(), "viewers": set(), "look_s": 0.0} for d in self.display_zone},
+        )
+
+    def advance(self, ts: float) -> list[dict]:
+        """Close every interval that ended before ts; returns their counts (message fields)."""
+        start = ts - ts % self.interval_s
+        out = []
+        if self.current is None:
+            self.current = self._new_interval(start)
+        while self.current.start < start:
+            out.append(self._counts(self.current))
+            self.current = self._new_interval(self.current.start + self.interval_s)
+        return out
+
+    def update(self, tracks: Tracks) -> None:
+        frame = tracks.frame
+        w, h = frame.size
+        ts = frame.ts
+        dt = 0.0 if self.last_ts is None else min(ts - self.last_ts, 1.0)
+        self.last_ts = ts
+        iv = self.current
+        occupancy = {z.id: 0 for z in self.zones}
+        for t in tracks.live:
+            st = self.tracks.setdefault(t.id, _TrackState())
+            cx, cy = t.centre
+            p = (cx / w, cy / h)
+            if t.detected:
+                for line in self.lines:
+                    side = line.side(p)
+                    prev = st.sides.get(line.id, 0)
+                    if side != 0:
+                        if prev != 0 and side != prev and line.within_extent(p):
+                            direction = "in" if side > 0 else "out"
+                            iv.lines[line.id][0 if direction == "in" else 1] += 1
+                            st.crossings.append((line.id, direction, ts))
+                        st.sides[line.id] = side
+            for zone in self.zones:
+                inside = zone.contains(p)
+                if inside:
+                    occupancy[zone.id] += 1
+                    st.zone_time[zone.id] = st.zone_time.get(zone.id, 0.0) + dt
+                if inside and zone.id not in st.inside:
+                    st.inside[zone.id] = ts
+                    iv.zones[zone.id]["entries"] += 1
+                elif not inside and zone.id in st.inside:
+                    self._exit(st, zone.id, ts)
+            for display, zone_id in self.display_zone.items():
+                if zone_id in st.inside:
+                    d = iv.displays[display]
+                    d["passers"].add(t.id)
+                    st.displays.add(display)
+                    if t.keypoints is not None and geometry_score(t.keypoints) >= LOOKING_FRONTAL:
+                        st.looked_s += dt
+                        d["look_s"] += dt
+                        if st.looked_s >= MIN_VIEW_S:
+                            d["viewers"].add(t.id)
+        for zid, n in occupancy.items():
+            z = iv.zones[zid]
+            z["occ_max"] = max(z["occ_max"], n)
+            z["occ_sum"] += n
+            z["frames"] += 1
+
+    def _exit(self, st: _TrackState, zone_id: str, ts: float) -> None:
+        entered = st.inside.pop(zone_id)
+        z = self.current.zones[zone_id]
+        z["exits"] += 1
+        z["dwell_sum"] += ts - entered
+        z["dwell_n"] += 1
+
+    def finish(self, ft: FinishedTrack) -> Visit:
+        st = self.tracks.pop(ft.id, _TrackState())
+        for zone_id in list(st.inside):
+            self._exit(st, zone_id, ft.last_ts)
+        zone = max(st.zone_time, key=st.zone_time.get) if st.zone_time else None
+        line, direction = (st.crossings[-1][0], st.crossings[-1][1]) if st.crossings else (None, None)
+        return Visit(ft.id, ft.first_ts, ft.last_ts, zone, direction, line, round(st.looked_s, 2) if st.displays else None)
+
+    def count_visitor(self, returning: bool) -> None:
+        if returning:
+            self.current.returning += 1
+        else:
+            self.current.unique += 1
+
+    def flush(self) -> list[dict]:
+        """End of input: the open interval as it stands."""
+        if self.current is None:
+            return []
+        out = [self._counts(self.current)]
+        self.current = None
+        return out
+
+    def _counts(self, iv: _Interval) -> dict:
+        return dict(
+            interval_start=utc(iv.start),
+            interval_s=self.interval_s,
+            lines=[LineCount(line=k, **{"in": v[0]}, out=v[1]) for k, v in iv.lines.items()],
+            zones=[ZoneCount(zone=k, entries=z["entries"], exits=z["exits"], occupancy_max=z["occ_max"],
+                             occupancy_mean=round(z["occ_sum"] / z["frames"], 3) if z["frames"] else 0.0,
+                             dwell_s_sum=round(z["dwell_sum"], 2), dwell_n=z["dwell_n"]) for k, z in iv.zones.items()],
+            displays=[DisplayCount(display=k, passers=len(d["passers"]), viewers=len(d["viewers"]),
+                                   look_s_sum=round(d["look_s"], 2)) for k, d in iv.displays.items()],
+            visitors=DeviceVisitors(unique=iv.unique, returning=iv.returning) if self.cfg.privacy.level == "device" else None,
+        )

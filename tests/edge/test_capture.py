@@ -1,0 +1,92 @@
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture.frame import Frame
+from edge.capture.monitor import FeedMonitor
+from edge.capture.reconnect import ReconnectingSource
+from edge.capture.sources import CaptureError, OpenCvSource, jetson_csi_pipeline, open_source
+
+
+@pytest.fixture
+def video(tmp_path):
+    path = tmp_path / "v.mp4"
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (160, 120))
+    for i in range(25):
+        w.write(np.full((120, 160, 3), i * 10, np.uint8))
+    w.release()
+    return path
+
+
+def test_file_frames_carry_video_time(video):
+    src = OpenCvSource(str(video), start_ts=1000.0)
+    frames = list(src.frames())
+    assert len(frames) == 25 == src.frame_count
+    assert [f.index for f in frames[:3]] == [0, 1, 2]
+    assert frames[10].ts == pytest.approx(1001.0) and frames[0].size == (160, 120)
+
+
+def test_unopenable_source_is_a_capture_error(tmp_path):
+    with pytest.raises(CaptureError, match="cannot open"):
+        OpenCvSource(str(tmp_path / "missing.mp4"))
+
+
+def test_backend_selection():
+    assert "nvarguscamerasrc sensor-id=1" in jetson_csi_pipeline(1280, 720, 15, 1)
+    with pytest.raises(CaptureError, match="picamera2"):
+        open_source("picamera2")  # not installed here: a clear error, not an ImportError
+
+
+def test_lost_camera_reconnects_with_backoff(video):
+    attempts = []
+
+    class Flaky:
+        is_file = False
+
+        def __init__(self):
+            self.inner = OpenCvSource(str(video), start_ts=0)
+
+        def frames(self):
+            for i, f in enumerate(self.inner.frames()):
+                if i == 5:
+                    raise CaptureError("stream dropped")
+                yield f
+
+        def close(self):
+            self.inner.close()
+
+    def opener():
+        attempts.append(1)
+        if len(attempts) == 2:
+            raise CaptureError("camera not answering")
+        return Flaky()
+
+    stop = threading.Event()
+    src = ReconnectingSource(opener, stop, initial_s=0.01, max_s=0.02)
+    got = []
+    for f in src.frames():
+        got.append(f)
+        if len(got) == 10:
+            stop.set()
+            break
+    assert len(got) == 10 and len(attempts) == 3 and src.reconnects >= 1
+
+
+def frame(value, ts, noise=0):
+    img = np.full((72, 128, 3), value, np.uint8)
+    if noise:
+        img = np.clip(img + np.random.default_rng(int(ts * 10)).normal(0, noise, img.shape), 0, 255).astype(np.uint8)
+    return Frame(img, ts, 0, "t")
+
+
+def test_monitor_flags_frozen_and_dark_feeds():
+    m = FeedMonitor(frozen_after_s=2, dark_after_s=2)
+    for i in range(40):  # a live scene: sensor noise keeps changing the picture
+        assert m.update(frame(120, i * 0.1, noise=8)) == "ok"
+    states = [m.update(frame(120, 4 + i * 0.1)) for i in range(30)]  # identical frames
+    assert states[0] == "ok" and states[-1] == "frozen"
+    states = [m.update(frame(3, 8 + i * 0.1, noise=2)) for i in range(30)]
+    assert states[-1] == "dark"
+    assert m.update(frame(120, 12, noise=8)) == "ok"

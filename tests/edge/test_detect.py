@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture.frame import Frame
+from edge.detect.blazeface import VARIANTS, BlazeFace, ssd_anchors, weighted_nms
+from edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
+
+SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+def photos(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES)
+
+
+def test_anchor_counts_match_the_models():
+    assert len(ssd_anchors(VARIANTS["short_range"])) == 896
+    assert len(ssd_anchors(VARIANTS["full_range"])) == 2304
+
+
+def test_weighted_nms_blends_overlaps_and_keeps_separate_faces():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    scores = np.array([0.9, 0.6, 0.8], np.float32)
+    kps = np.zeros((3, 6, 2), np.float32)
+    b, s, _ = weighted_nms(boxes, scores, kps)
+    assert len(b) == 2 and s.tolist() == pytest.approx([0.9, 0.8])
+    assert b[0][0] == pytest.approx(0.6 / 1.5)  # score-weighted mean of 0 and 1
+
+
+@pytest.mark.parametrize("variant", ["full_range", "short_range"])
+def test_one_face_with_sane_keypoints_on_every_fixture_photo(fixture_faces, variant):
+    det = BlazeFace(variant, min_confidence=0.6, min_face_px=20)
+    for path in photos(fixture_faces):
+        image = cv2.imread(str(path))
+        d = det(Frame(image, 0.0, 0, str(path)))
+        assert len(d) == 1, path.name
+        x1, y1, x2, y2 = d.boxes[0]
+        kp = d.keypoints[0]
+        # the subject's right eye is on the image's left; nose below the eyes; mouth below the nose
+        assert kp[RIGHT_EYE, 0] < kp[LEFT_EYE, 0]
+        assert kp[NOSE, 1] > max(kp[RIGHT_EYE, 1], kp[LEFT_EYE, 1])
+        assert kp[MOUTH, 1] > kp[NOSE, 1]
+        assert x1 < kp[NOSE, 0] < x2 and y1 < kp[NOSE, 1] < y2
+
+
+def test_min_face_px_filters_small_faces(fixture_faces):
+    path = photos(fixture_faces)[0]
+    image = cv2.imread(str(path))
+    assert len(BlazeFace("full_range", min_face_px=10_000)(Frame(image, 0, 0, ""))) == 0
+
+
+def test_faces_in_a_letterboxed_wide_frame_map_back_to_frame_pixels(fixture_faces):
+    face = cv2.imread(str(fixture_faces / "person_b" / "person_b_1.jpg"))
+    face = cv2.resize(face, (240, 300))
+    frame = np.full((720, 1280, 3), 128, np.uint8)
+    frame[300:600, 900:1140] = face
+    d = BlazeFace("full_range")(Frame(frame, 0, 0, ""))
+    assert len(d) == 1
+    cx = (d.boxes[0][0] + d.boxes[0][2]) / 2
+    cy = (d.boxes[0][1] + d.boxes[0][3]) / 2
+    assert 950 < cx < 1090 and 350 < cy < 550
+
+
+def test_faces_found_on_every_shared_identity_photo(shared_data):
+    """deepface_ids: 13 identities, 61 photos, one person each."""
+    det = BlazeFace("full_range", min_confidence=0.5, min_face_px=20)
+    missed = [p.name for p in photos(shared_data / "deepface_ids") if len(det(Frame(cv2.imread(str(p)), 0, 0, ""))) == 0]
+    assert missed == []

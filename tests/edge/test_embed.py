@@ -1,0 +1,110 @@
+import itertools
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.capture.frame import Frame
+from edge.detect.blazeface import BlazeFace
+from edge.embed.align import TEMPLATE, align, similarity
+from edge.embed.quality import geometry_score
+from edge.embed.sface import SFace
+from edge.embed.track_embedder import TrackEmbedder
+
+SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+@pytest.fixture(scope="module")
+def models():
+    return BlazeFace("full_range", min_confidence=0.5, min_face_px=16), SFace()
+
+
+def embed_folder(root: Path, models) -> dict[str, list[np.ndarray]]:
+    det, sface = models
+    out: dict[str, list[np.ndarray]] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for photo in sorted(folder.iterdir()):
+            if photo.suffix.lower() not in SUFFIXES:
+                continue
+            image = cv2.imread(str(photo))
+            d = det(Frame(image, 0, 0, ""))
+            if len(d):
+                best = int(np.argmax(d.scores))
+                out.setdefault(folder.name, []).append(sface(align(image, d.keypoints[best])))
+    return out
+
+
+def pair_scores(embs: dict[str, list[np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    items = [(k, v) for k, vs in embs.items() for v in vs]
+    genuine, impostor = [], []
+    for (ka, a), (kb, b) in itertools.combinations(items, 2):
+        (genuine if ka == kb else impostor).append(float(a @ b))
+    return np.array(genuine), np.array(impostor)
+
+
+def test_similarity_transform_recovers_a_known_one():
+    angle, scale, shift = 0.3, 1.7, np.array([12.0, -5.0])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    src = TEMPLATE.astype(np.float64)
+    dst = src @ (scale * rot).T + shift
+    m = similarity(src, dst)
+    assert np.allclose(m[:, :2], scale * rot, atol=1e-6) and np.allclose(m[:, 2], shift, atol=1e-5)
+
+
+def test_alignment_puts_the_eyes_on_the_template(fixture_faces, models):
+    det, _ = models
+    image = cv2.imread(str(fixture_faces / "person_b" / "person_b_1.jpg"))
+    kp = det(Frame(image, 0, 0, "")).keypoints[0]
+    crop = align(image, kp)
+    assert crop.shape == (112, 112, 3)
+    m = similarity(kp[:4].astype(np.float64), TEMPLATE.astype(np.float64))
+    mapped = kp[:4] @ m[:, :2].T + m[:, 2]
+    assert np.abs(mapped - TEMPLATE).max() < 6  # pixels in the 112 crop
+
+
+def test_embeddings_are_unit_length_and_deterministic(fixture_faces, models):
+    embs = embed_folder(fixture_faces, models)
+    v = embs["person_a"][0]
+    assert v.shape == (128,) and np.linalg.norm(v) == pytest.approx(1.0, abs=1e-5)
+    again = embed_folder(fixture_faces, models)["person_a"][0]
+    assert np.allclose(v, again)
+
+
+def test_same_identity_is_closer_than_any_other_on_fixtures(fixture_faces, models):
+    genuine, impostor = pair_scores(embed_folder(fixture_faces, models))
+    assert len(genuine) == 2 and len(impostor) == 13
+    assert genuine.min() > 0.45 and impostor.max() < 0.3
+    assert genuine.min() - impostor.max() > 0.2
+
+
+def test_margins_on_shared_identities(shared_data, models):
+    genuine, impostor = pair_scores(embed_folder(shared_data / "deepface_ids", models))
+    assert genuine.mean() - impostor.mean() > 0.45
+    # ROC AUC: the chance a random genuine pair scores above a random impostor pair
+    auc = (genuine[:, None] > impostor[None, :]).mean()
+    assert auc > 0.99
+
+
+def test_track_embedder_keeps_best_n_and_gates_quality(fixture_faces, models):
+    det, sface = models
+    calls = []
+
+    def counting(crop):
+        calls.append(crop.shape)
+        return sface(crop)
+
+    image = cv2.imread(str(fixture_faces / "person_a" / "person_a_2.jpg"))
+    kp = det(Frame(image, 0, 0, "")).keypoints[0]
+    te = TrackEmbedder(counting, best_n=3)
+    for _ in range(10):
+        te.observe(1, image, kp)
+    emb = te.finish(1)
+    assert len(calls) == 3 and emb.faces == 3 and emb.quality > 0.5
+    assert np.linalg.norm(emb.vector) == pytest.approx(1.0, abs=1e-5)
+    # a face seen side-on (nose far off the eye midpoint) never passes the gate
+    side = kp.copy()
+    side[2, 0] = side[1, 0] + 5
+    assert geometry_score(side) == 0.0
+    te.observe(2, image, side)
+    assert te.finish(2).vector is None and len(calls) == 3

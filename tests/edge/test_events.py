@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+
+from edge.capture.frame import Frame
+from edge.config import EdgeConfig
+from edge.events.aggregator import EventAggregator
+from edge.events.geometry import CountingLine, Zone
+from edge.track.tracker import FinishedTrack, TrackedFace, Tracks
+
+W, H = 1000, 1000
+
+
+def cfg(**kw):
+    base = dict(site="s", device="d", role="store", timezone="UTC", privacy={"level": "counts"}, camera={"source": "x"},
+                lines=[{"id": "door", "a": [0.0, 0.5], "b": [1.0, 0.5]}],
+                zones=[{"id": "floor", "polygon": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}], interval_s=60)
+    base.update(kw)
+    return EdgeConfig.model_validate(base)
+
+
+def face(tid, y, x=0.5, state="active", kps=None):
+    box = np.array([x * W - 20, y * H - 20, x * W + 20, y * H + 20], np.float32)
+    return TrackedFace(tid, state, box, kps, 0.9)
+
+
+def feed(agg, ts, faces, finished=()):
+    img = np.zeros((H, W, 3), np.uint8)
+    out = agg.advance(ts)
+    agg.update(Tracks(Frame(img, ts, 0, ""), faces, list(finished)))
+    return out
+
+
+def test_line_direction_and_hysteresis():
+    line = CountingLine("l", (0, 0.5), (1, 0.5), margin=0.02)
+    assert line.side((0.5, 0.6)) == 1 and line.side((0.5, 0.4)) == -1 and line.side((0.5, 0.51)) == 0
+    assert not line.within_extent((1.5, 0.6))
+
+
+def test_jitter_on_the_line_counts_once():
+    agg = EventAggregator(cfg())
+    ys = [0.3, 0.45, 0.49, 0.51, 0.49, 0.515, 0.53, 0.49, 0.6, 0.8]
+    for i, y in enumerate(ys):
+        feed(agg, 120 + i * 0.1, [face(1, y)])
+    assert agg.current.lines["door"] == [1, 0]
+    for i, y in enumerate(reversed(ys)):
+        feed(agg, 121 + i * 0.1, [face(1, y)])
+    assert agg.current.lines["door"] == [1, 1]
+
+
+def test_predicted_positions_do_not_count():
+    agg = EventAggregator(cfg())
+    feed(agg, 120.0, [face(1, 0.3)])
+    feed(agg, 120.1, [face(1, 0.7, state="lost")])
+    assert agg.current.lines["door"] == [0, 0]
+
+
+def test_zone_entries_exits_dwell_and_interval_rollover():
+    agg = EventAggregator(cfg())
+    feed(agg, 100.0, [face(1, 0.3), face(2, 0.8)])  # 2 is already inside
+    feed(agg, 110.0, [face(1, 0.7), face(2, 0.8)])
+    closed = feed(agg, 125.0, [face(1, 0.7)])  # interval 60..120 closes; 2 is gone
+    assert len(closed) == 1
+    z = closed[0]["zones"][0]
+    assert (z.entries, z.exits, z.occupancy_max) == (2, 0, 2)
+    visit = agg.finish(FinishedTrack(2, 100.0, 110.0, np.zeros((1, 4))))
+    assert visit.zone == "floor"
+    feed(agg, 130.0, [face(1, 0.3)])  # 1 walks out of the zone after 20 s inside
+    z = agg.flush()[0]["zones"][0]
+    assert z.exits == 2 and z.dwell_n == 2 and z.dwell_s_sum == pytest.approx(10.0 + 20.0)
+
+
+def test_counts_are_stamped_with_the_interval_start():
+    agg = EventAggregator(cfg())
+    feed(agg, 59.9, [])
+    closed = feed(agg, 185.0, [])  # two whole intervals passed: both are reported, zero or not
+    assert [c["interval_start"].timestamp() for c in closed] == [0.0, 60.0, 120.0]
+
+
+def test_display_attention():
+    c = cfg(role="display", lines=[], zones=[{"id": "aisle", "polygon": [[0, 0], [1, 0], [1, 1], [0, 1]]}],
+            displays=[{"id": "screen", "zone": "aisle"}])
+    agg = EventAggregator(c)
+    frontal = np.array([[480, 480], [520, 480], [500, 500], [500, 520], [470, 485], [530, 485]], np.float32) * 1.0
+    frontal = (frontal - 500) * 2 + 500  # eye distance 80 px: full size
+    for i in range(15):  # 1.5 s looking
+        feed(agg, 200 + i * 0.1, [face(1, 0.5, kps=frontal), face(2, 0.5, x=0.2)])
+    d = agg.current.displays["screen"]
+    assert len(d["passers"]) == 2 and d["viewers"] == {1} and d["look_s"] == pytest.approx(1.4)

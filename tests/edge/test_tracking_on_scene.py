@@ -1,0 +1,28 @@
+"""The tracker on rendered footage: one track per walker whose face the camera sees."""
+from datetime import datetime
+
+
+def overlaps(a0, a1, b0, b1) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def test_one_track_per_walker_at_the_entrance(scene, replay_scene, tmp_path):
+    out, truth = scene
+    messages = replay_scene(out, "entrance")
+    visits = [m for m in messages if m["kind"] == "visits"]
+    spans = [(datetime.fromisoformat(v["first_seen"]).timestamp(), datetime.fromisoformat(v["last_seen"]).timestamp(), v)
+             for v in visits]
+    facing = [s for s in truth["devices"]["entrance"]["sightings"] if s["face_visible_s"] > 0]
+    for s in facing:
+        mine = [v for a, b, v in spans if overlaps(a, b, s["start"], s["end"]) and b - a > 1.0]
+        assert len(mine) == 1, (s, mine)  # not fragmented, not missed
+    long_tracks = [v for a, b, v in spans if b - a > 1.0]
+    assert len(long_tracks) == len(facing)  # and no long track without a walker
+
+
+def test_in_crossings_match_truth_at_the_entrance(scene, replay_scene, tmp_path):
+    out, truth = scene
+    messages = replay_scene(out, "entrance")
+    counted_in = sum(l["in"] for m in messages if m["kind"] == "counts" for l in m["lines"])
+    truth_in = sum(c["direction"] == "in" for c in truth["devices"]["entrance"]["crossings"])
+    assert counted_in == truth_in
