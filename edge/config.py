@@ -40,6 +40,14 @@ class Detector(Strict):
     threads: int = Field(default=1, ge=1, le=8)
 
 
+class Embedder(Strict):
+    """Face embedding for anonymous codes (not used at privacy level `counts`)."""
+
+    threads: int = Field(default=2, ge=1, le=8, description="runs once per track, not per frame: a second core pays off")
+    best_n: int = Field(default=3, ge=1, le=10, description="sightings per track embedded and averaged")
+    min_quality: float = Field(default=0.25, ge=0, le=1, description="size x frontalness x sharpness gate, 0..1")
+
+
 class Line(Strict):
     """A counting line from a to b; crossing it towards the right-hand side of a->b counts as `in`."""
 
@@ -82,6 +90,7 @@ class EdgeConfig(Strict):
     site_secret: SecretRef | None = Field(default=None, description="keys the anonymous codes; required unless privacy.level is counts")
     camera: Camera
     detector: Detector = Detector()
+    embedder: Embedder = Embedder()
     lines: list[Line] = Field(default_factory=list, max_length=16)
     zones: list[Zone] = Field(default_factory=list, max_length=16)
     displays: list[Display] = Field(default_factory=list, max_length=8)

@@ -73,7 +73,8 @@ class EdgePipeline:
                 embedder_factory = SFace
             if site_secret is None:
                 raise ValueError(f"privacy level {level!r} needs the site secret")
-            self.embedder = TrackEmbedder(embedder_factory(d.threads))
+            e = cfg.embedder
+            self.embedder = TrackEmbedder(embedder_factory(e.threads), best_n=e.best_n, min_quality=e.min_quality)
             rot = cfg.privacy.rotation
             self.codebook = CodeBook(site_secret, cfg.site, cfg.timezone, rot.period, rot.hour)
             if level == "device":
