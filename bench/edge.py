@@ -63,6 +63,16 @@ def run_ours(video: str, config: str | None, max_frames: int, embed_threads: int
         return v
 
     pipeline.embedder.embed = timed_embed
+    faces_detected = 0
+    detect = pipeline.detector
+
+    def counting_detect(frame):
+        nonlocal faces_detected
+        d = detect(frame)
+        faces_detected += len(d)
+        return d
+
+    pipeline.detector = counting_detect
     src = OpenCvSource(video, start_ts=0.0)
     frames = messages = 0
     capture_s = 0.0
@@ -83,13 +93,36 @@ def run_ours(video: str, config: str | None, max_frames: int, embed_threads: int
     stage = pipeline.times.mean_ms()
     embedded = pipeline.embedder.embedded
     return {
-        "frames": frames, "fps": round(frames / total, 1),
+        "frames": frames, "fps": round(frames / total, 1), "faces_detected": faces_detected,
         "stage_ms": {"capture": round(capture_s / frames * 1000, 3), **stage},
         "faces_embedded": embedded, "faces_embedded_per_s": round(embedded / total, 2),
         "sface_ms_per_face": round(sface_s / max(embedded, 1) * 1000, 2),
         "embed_stage_ms_per_face": round(stage.get("embed", 0) * frames / max(embedded, 1), 2),
         "messages": messages, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def sface_median_ms(threads: int, repeats: int = 200) -> float:
+    """Median SFace time for one aligned face (compute does not depend on the pixels: a fixture face)."""
+    import statistics
+
+    import cv2
+
+    from edge.capture.frame import Frame
+    from edge.detect.blazeface import BlazeFace
+    from edge.embed.align import align
+    from edge.embed.sface import SFace
+
+    image = cv2.imread(str(ROOT / "tests" / "fixtures" / "faces" / "person_b" / "person_b_1.jpg"))
+    crop = align(image, BlazeFace()(Frame(image, 0, 0, "")).keypoints[0])
+    sface = SFace(threads)
+    times = []
+    for i in range(repeats + 10):
+        t = time.perf_counter()
+        sface(crop)
+        if i >= 10:  # warm-up
+            times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 2)
 
 
 def ensure_mediapipe_venv() -> Path | None:
@@ -122,11 +155,15 @@ def run_mediapipe(video: str, max_frames: int) -> dict | None:
 @click.option("--frames", "max_frames", default=100_000)
 @click.option("--json", "as_json", is_flag=True, help="print JSON (the only output format)")
 @click.option("--worker", type=int, hidden=True, help="embedder threads of an in-process run")
-def main(video: str, config: str | None, max_frames: int, as_json: bool, worker: int | None) -> None:
+@click.option("--sface-worker", type=int, hidden=True, help="threads for the SFace timing")
+def main(video: str, config: str | None, max_frames: int, as_json: bool, worker: int | None, sface_worker: int | None) -> None:
     if config is None and Path(video).with_suffix(".yaml").exists():
         config = str(Path(video).with_suffix(".yaml"))
     if worker:
         json.dump(run_ours(video, config, max_frames, worker), sys.stdout)
+        return
+    if sface_worker:
+        json.dump(sface_median_ms(sface_worker), sys.stdout)
         return
 
     def ours(embed_threads: int, pin: bool) -> dict:
@@ -142,6 +179,13 @@ def main(video: str, config: str | None, max_frames: int, as_json: bool, worker:
     result = {"video": video, "cpu": "one core (taskset -c 0)", "ours": ours(1, pin=True)}
     two = ours(2, pin=False)  # the embedder as deployed: its own two threads (edge.yaml embedder.threads)
     result["ours_embedder_2_threads"] = {k: two[k] for k in ("fps", "sface_ms_per_face", "embed_stage_ms_per_face")}
+
+    def sface(threads: int) -> float:
+        argv = [sys.executable, __file__, "--sface-worker", str(threads), "--video", video]
+        r = subprocess.run(pinned(argv) if threads == 1 else argv, capture_output=True, text=True, check=True)
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    result["sface_median_ms_per_face"] = {"1_thread": sface(1), "2_threads": sface(2)}
     mp = run_mediapipe(video, max_frames)
     result["mediapipe"] = mp
     if mp:

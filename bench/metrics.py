@@ -17,16 +17,18 @@ def tar_at_far(genuine: np.ndarray, impostor: np.ndarray, far: float) -> tuple[f
     return float((genuine >= t).mean()), t
 
 
-def d_sys(mated: np.ndarray, non_mated: np.ndarray, bins: np.ndarray | int = 100, omega: float = 1.0) -> float:
+def d_sys(mated: np.ndarray, non_mated: np.ndarray, bins: int | None = None, omega: float = 1.0) -> float:
     """Global unlinkability D<->sys of Gomez-Barrero et al. (IEEE TIFS 2018), 0 = fully unlinkable, 1 = linkable.
 
     Scores compare templates of the same subject (mated) or of different subjects (non-mated) made with
     different keys. LR(s) = p(s|mated) / p(s|non-mated); D<->(s) = max(0, 2 * omega*LR / (1 + omega*LR) - 1);
-    D<->sys = integral of p(s|mated) D<->(s).
+    D<->sys = integral of p(s|mated) D<->(s). Histograms use min(n_mated / 10, 100) bins, as the authors' reference
+    implementation does: finer bins with few samples bias the estimate upwards.
     """
     lo = min(mated.min(), non_mated.min())
     hi = max(mated.max(), non_mated.max())
-    edges = np.linspace(lo, hi, bins + 1) if isinstance(bins, int) else bins
+    bins = bins or int(max(10, min(len(mated) / 10, 100)))
+    edges = np.linspace(lo, hi + 1e-9, bins + 1)
     pm, _ = np.histogram(mated, edges)
     pn, _ = np.histogram(non_mated, edges)
     pm = pm / pm.sum()

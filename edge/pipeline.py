@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 from edge.capture.frame import Frame
 from edge.config import EdgeConfig
-from edge.detect.blazeface import BlazeFace
+from edge.detect.blazeface import VARIANTS, BlazeFace
 from edge.events.aggregator import EventAggregator, Visit
 from edge.track.tracker import FaceTracker, Tracks
 from protocol import CountsMessage, VisitMessage
@@ -84,7 +84,7 @@ class EdgePipeline:
 
     @property
     def model_files(self) -> list[str]:
-        files = [self.detector.model_file]
+        files = [VARIANTS[self.cfg.detector.model].filename]
         if self.embedder is not None:
             files.append(self.embedder.embed.model_file)
         return files

@@ -28,8 +28,8 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 MsgId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-# 256 sign bits of the keyed projection, hex: the only identity-derived value on the wire.
-Code = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# 512 sign bits of the keyed projection, hex: the only identity-derived value on the wire.
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
 # daily 2026-11-22, weekly 2026-W47, monthly 2026-11
 PeriodId = Annotated[str, StringConstraints(pattern=r"^\d{4}-(\d{2}-\d{2}|W\d{2}|\d{2})$")]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]

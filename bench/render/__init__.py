@@ -59,6 +59,10 @@ def render_scene(spec: SceneSpec, faces_dir: str | Path, out: str | Path, progre
     planner = Planner(spec, faces)
     visitors = planner.plan()
     start = spec.start.timestamp()
+    for v in visitors:
+        for trip in v["trips"]:
+            trip["arrive"] += start
+            trip["leave"] += start
     rng = np.random.default_rng(spec.seed + 1)
     secret = out / "site.secret"
     if not secret.exists():

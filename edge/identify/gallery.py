@@ -3,20 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_MATCH_BITS = 86  # of 256: FAR 0.1% on the colour face sets (bench/privacy.py, docs/privacy.md)
+DEFAULT_MATCH_BITS = 172  # of 512: FAR about 0.1% on the shared face sets (bench/privacy.py, docs/privacy.md)
+CODE_BYTES = 64
 
 
 class DeviceGallery:
     def __init__(self, max_distance: int = DEFAULT_MATCH_BITS):
         self.max_distance = max_distance
         self.period: str | None = None
-        self._codes = np.zeros((0, 32), np.uint8)
+        self._codes = np.zeros((0, CODE_BYTES), np.uint8)
 
     def seen(self, code: str, period: str) -> bool:
         """Record a visit; True when the same visitor was already seen this period. A new period wipes the gallery."""
         if period != self.period:
             self.period = period
-            self._codes = np.zeros((0, 32), np.uint8)
+            self._codes = np.zeros((0, CODE_BYTES), np.uint8)
         c = np.frombuffer(bytes.fromhex(code), np.uint8)
         returning = bool(len(self._codes)) and int(np.unpackbits(self._codes ^ c, axis=1).sum(1).min()) <= self.max_distance
         if not returning:

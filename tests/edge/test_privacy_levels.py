@@ -38,7 +38,7 @@ def test_site_level_visits_carry_codes(scene, replay_scene):
     out, _ = scene
     visits = [m for m in replay_scene(out, "entrance") if m["kind"] == "visits"]
     coded = [v for v in visits if "code" in v]
-    assert len(coded) >= len(visits) - 2 and all(len(v["code"]) == 64 for v in coded)
+    assert len(coded) >= len(visits) - 2 and all(len(v["code"]) == 128 for v in coded)
 
 
 def test_device_level_keeps_codes_and_counts_returning(scene, replay_scene):

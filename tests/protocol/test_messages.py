@@ -34,7 +34,7 @@ def examples():
                                        dwell_s_sum=340.0, dwell_n=10)],
                       displays=[DisplayCount(display="screen-1", passers=20, viewers=6, look_s_sum=31.5)],
                       visitors=DeviceVisitors(unique=11, returning=2)),
-        VisitMessage(**HEAD, track=42, code="ab" * 32, period="2026-11-22", zone="lobby", first_seen=T0,
+        VisitMessage(**HEAD, track=42, code="ab" * 64, period="2026-11-22", zone="lobby", first_seen=T0,
                      last_seen=T0 + timedelta(seconds=30), direction="in", line="door", quality=0.8),
         HealthMessage(**HEAD, uptime_s=3600, fps=14.8, stage_ms={"detect": 6.1, "embed": 8.0}, dropped_frames=3,
                       outbox_depth=0, cpu_temp_c=61.2, camera="ok", models={"sface": "0123abcd"}, clock_synced=True),
@@ -153,9 +153,9 @@ def test_visit_consistency():
     assert "period" in rejected(p, topic_for("mall-west", "entrance-1", "visits")).reason
 
 
-def test_code_must_be_256_hex_bits():
+def test_code_must_be_512_hex_bits():
     p = good(1)
-    p["code"] = "ab" * 16
+    p["code"] = "ab" * 32
     assert rejected(p, topic_for("mall-west", "entrance-1", "visits")).field == "code"
 
 
