@@ -26,6 +26,33 @@ def validate_config(file: str) -> None:
     sys.exit(validate_command(file, EdgeConfig))
 
 
+def load_or_exit(config_file: str) -> EdgeConfig:
+    from protocol.configfile import ConfigError, load_config
+
+    try:
+        return load_config(config_file, EdgeConfig)
+    except ConfigError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--config", "config_file", default="/etc/footfall/edge.yaml", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("--fast", is_flag=True, help="file sources: as fast as possible on the file's own clock (demo)")
+@click.option("--log-level", default="INFO", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def run(config_file: str, fast: bool, log_level: str) -> None:
+    """The edge service: camera -> pipeline -> durable outbox -> MQTT (systemd Type=notify, watchdog)."""
+    import logging
+
+    from .app import run as run_service
+
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = load_or_exit(config_file)
+    run_service(cfg, fast=fast)
+
+
 @main.command()
 @click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--source", required=True, type=click.Path(dir_okay=False, exists=True), help="video file")
@@ -36,14 +63,9 @@ def validate_config(file: str) -> None:
 @click.option("--progress/--no-progress", default=True)
 def replay(config_file: str, source: str, events_out: Path, start, progress: bool) -> None:
     """Run the whole edge pipeline over a video file as fast as it can."""
-    from protocol.configfile import ConfigError, load_config
-
     from .app import replay as run_replay
 
-    try:
-        cfg = load_config(config_file, EdgeConfig)
-    except ConfigError as e:
-        raise click.ClickException(str(e)) from None
+    cfg = load_or_exit(config_file)
     secret = cfg.site_secret.read() if cfg.site_secret and cfg.privacy.level != "counts" else None
     summary = run_replay(cfg, source, events_out, secret, start.timestamp() if start else None, progress)
     click.echo(json.dumps(summary))

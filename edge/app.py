@@ -91,6 +91,79 @@ def drive(pipeline: EdgePipeline, frames: Iterable[Frame], emit: Callable[[objec
     return count
 
 
+def clock_synced() -> bool | None:
+    """NTP sync as systemd sees it (chrony or timesyncd); None where it cannot be told."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("timedatectl"):
+        return None
+    try:
+        r = subprocess.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"], capture_output=True, text=True, timeout=2)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {"yes": True, "no": False}.get(r.stdout.strip())
+
+
+def paced(frames: Iterable[Frame], stop: threading.Event) -> Iterable[Frame]:
+    """A file played like a camera: frames at their own rate, stamped with the wall clock."""
+    started = time.time()
+    first = None
+    for f in frames:
+        first = f.ts if first is None else first
+        due = started + (f.ts - first)
+        if stop.wait(max(0.0, due - time.time())):
+            return
+        yield Frame(f.image, time.time(), f.index, f.source)
+
+
+def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None) -> int:
+    """The service: camera -> pipeline -> outbox -> MQTT, until SIGTERM."""
+    import signal
+
+    from edge.capture.reconnect import ReconnectingSource
+    from edge.capture.sources import open_source
+    from edge.publish.mqtt import Publisher
+    from edge.publish.outbox import Outbox
+    from edge.systemd import Notifier
+    from protocol import encode, topic_for
+
+    stop = stop or threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    notify = Notifier()
+    secret = cfg.site_secret.read() if cfg.site_secret and cfg.privacy.level != "counts" else None
+    outbox = Outbox(cfg.outbox.dir / "outbox.sqlite", cfg.outbox.max_mb)
+    pipeline = EdgePipeline(cfg, secret, seq=outbox.next_seq)
+    publisher = Publisher(cfg, outbox, __version__)
+    publisher.start()
+    cam = cfg.camera
+    is_file = Path(cam.source).is_file()
+    start_ts = file_start_ts(cam.source) if is_file and fast else None
+    source = ReconnectingSource(lambda: open_source(cam.source, cam.backend, width=cam.width, height=cam.height,
+                                                    fps=cam.fps, start_ts=start_ts), stop)
+    frames = source.frames()
+    if is_file and not fast:
+        frames = paced(frames, stop)
+    monitor = FeedMonitor()
+    camera_state = lambda: "lost" if source.state == "lost" else monitor.state  # noqa: E731
+    health = HealthReporter(pipeline, cfg.health_interval_s, camera_state,
+                            outbox_stats=lambda: (outbox.depth(), outbox.dropped()), clock_synced=clock_synced)
+
+    def emit(m) -> None:
+        outbox.put(m.seq, topic_for(cfg.site, cfg.device, m.kind), encode(m))
+
+    notify.send("READY=1")
+    log.info("edge %s/%s running: %s, privacy level %s", cfg.site, cfg.device, cam.source, cfg.privacy.level)
+    count = drive(pipeline, frames, emit, health, monitor, stop, on_frame=notify.watchdog)
+    notify.send("STOPPING=1")
+    log.info("stopping after %d frames; flushing %d queued messages", count, outbox.depth())
+    publisher.flush(timeout_s=10.0)
+    publisher.close()
+    outbox.close()
+    return count
+
+
 def replay(cfg: EdgeConfig, source: str, events_out: Path, secret: bytes | None, start_ts: float | None = None,
            progress: bool = True) -> dict:
     from tqdm import tqdm

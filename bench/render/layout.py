@@ -19,7 +19,8 @@ def layout_for(device: str) -> Layout:
         return Layout("entrance", ("door", 0.5), None)
     if device.startswith("display"):
         return Layout("display", None, (f"{device}-aisle", 0.3, 0.9), display="screen")
-    return Layout("store", (f"{device}-door", 0.35), (f"{device}-floor", 0.35, 1.0))
+    # the door line sits where faces are already large enough to detect (placement guide: >= 60 px)
+    return Layout("store", (f"{device}-door", 0.45), (f"{device}-floor", 0.45, 1.0))
 
 
 def edge_config(device: str, spec, video: str, secret: str, outbox: str) -> dict:

@@ -96,6 +96,11 @@ class EventAggregator:
             st = self.tracks.setdefault(t.id, _TrackState())
             cx, cy = t.centre
             p = (cx / w, cy / h)
+            if t.origin is not None:
+                o = (t.origin[0] / w, t.origin[1] / h)
+                for line in self.lines:
+                    if line.side(o):
+                        st.sides[line.id] = line.side(o)
             if t.detected:
                 for line in self.lines:
                     side = line.side(p)

@@ -25,6 +25,9 @@ class TrackedFace:
     box: np.ndarray  # x1, y1, x2, y2 (the detection when detected, else the prediction)
     keypoints: np.ndarray | None  # only when detected on this frame
     score: float
+    # where the face was first detected, before the track was confirmed; set on the `new` frame only, so events
+    # see a fast walker's start even when confirmation came after it crossed a line
+    origin: tuple[float, float] | None = None
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -92,8 +95,11 @@ class FaceTracker:
                 self._history.setdefault(obj.id, _History()).points.append((frame.ts, (x1 + x2) / 2, (y1 + y2) / 2, y2 - y1))
             else:
                 box, kps, score, state = obj.estimate.reshape(4).astype(np.float32), None, 0.0, "lost"
+            origin = None
+            if obj.id not in self._seen and obj.past_detections:
+                origin = tuple(float(v) for v in obj.past_detections[0].points.mean(axis=0))
             self._seen.add(obj.id)
-            live.append(TrackedFace(obj.id, state, box, kps, score))
+            live.append(TrackedFace(obj.id, state, box, kps, score, origin))
         finished = [self._finish(tid) for tid in sorted(self._seen - alive)]
         self._seen &= alive
         return Tracks(frame, live, finished)

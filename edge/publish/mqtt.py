@@ -1,0 +1,171 @@
+"""Drains the outbox to the broker: QoS 1, persistent session, TLS with a client certificate, retained status with a
+last will, in-order replay after an outage, a message deleted only after its PUBACK.
+
+One thread owns the paho client and runs its network loop by hand, so every connection failure (refused TLS
+certificate included) is logged with its reason instead of disappearing inside paho's background reconnects.
+"""
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from datetime import datetime, timezone
+
+import paho.mqtt.client as mqtt
+from tenacity import wait_exponential_jitter
+
+from edge.config import EdgeConfig
+from protocol import StatusMessage, encode, topic_for
+
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+WINDOW = 20  # messages in flight; the broker keeps QoS 1 messages of one client in order
+
+
+class Publisher:
+    def __init__(self, cfg: EdgeConfig, outbox: Outbox, version: str):
+        self.cfg = cfg
+        self.outbox = outbox
+        self.version = version
+        m = cfg.mqtt
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=m.client_id or f"{cfg.site}-{cfg.device}",
+                                  clean_session=False, protocol=mqtt.MQTTv311)
+        if m.tls:
+            self.client.tls_set(ca_certs=str(m.tls.ca), certfile=str(m.tls.cert) if m.tls.cert else None,
+                                keyfile=str(m.tls.key.path) if m.tls.key else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        if m.username:
+            self.client.username_pw_set(m.username, m.password.read().decode() if m.password else None)
+        self.status_topic = topic_for(cfg.site, cfg.device, "status")
+        self.client.will_set(self.status_topic, self._status("offline"), qos=1, retain=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_publish
+        self.client.on_log = self._on_log
+        self._last_socket_error = ""
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+        self._inflight: dict[int, int] = {}  # mid -> seq
+        self._last_sent = -1
+        self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
+        self.wait = wait_exponential_jitter(multiplier=1, max=30, jitter=1)
+        self.failures = 0
+
+    def _status(self, state: str) -> bytes:
+        return encode(StatusMessage(site=self.cfg.site, device=self.cfg.device, seq=max(self.outbox.last_seq(), 0),
+                                    ts=datetime.now(timezone.utc), state=state, version=self.version))
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("mqtt: broker %s:%d refused the connection: %s", self.cfg.mqtt.host, self.cfg.mqtt.port, reason_code)
+            return
+        log.info("mqtt: connected to %s:%d (session present: %s)", self.cfg.mqtt.host, self.cfg.mqtt.port, flags.session_present)
+        self._inflight.clear()
+        self._last_sent = -1  # resend everything not acknowledged, oldest first
+        client.publish(self.status_topic, self._status("online"), qos=1, retain=True)
+        self.connected.set()
+
+    def _on_log(self, client, userdata, level, buf) -> None:
+        # paho reports socket and TLS errors (e.g. a refused client certificate under TLS 1.3) only here
+        if level in (mqtt.MQTT_LOG_ERR, mqtt.MQTT_LOG_WARNING) and ("SSL" in buf or "socket" in buf):
+            self._last_socket_error = buf
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        if self.stop.is_set():
+            return
+        m = self.cfg.mqtt
+        if m.tls and "SSL" in self._last_socket_error:
+            log.error("mqtt: TLS session with %s:%d failed: %s (check tls.ca / tls.cert / tls.key)",
+                      m.host, m.port, self._last_socket_error)
+        else:
+            log.warning("mqtt: disconnected from %s:%d: %s %s", m.host, m.port, reason_code, self._last_socket_error)
+        self._last_socket_error = ""
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        seq = self._inflight.pop(mid, None)
+        if seq is not None:
+            self.outbox.ack(seq)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _connect(self) -> bool:
+        m = self.cfg.mqtt
+        try:
+            self.client.connect(m.host, m.port, keepalive=m.keepalive_s)
+            return True
+        except ssl.SSLError as e:
+            log.error("mqtt: TLS handshake with %s:%d failed: %s (check tls.ca / tls.cert / tls.key)", m.host, m.port, e)
+        except OSError as e:
+            log.warning("mqtt: cannot reach %s:%d: %s", m.host, m.port, e)
+        return False
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self.stop.is_set():
+            if not self._connect():
+                attempt += 1
+                self.failures += 1
+                self.stop.wait(self.wait(_RetryState(attempt)))
+                continue
+            accepted = False
+            while not self.stop.is_set():
+                try:
+                    rc = self.client.loop(timeout=0.05)
+                except ssl.SSLError as e:  # TLS 1.3: a refused client certificate shows up on the first read
+                    log.error("mqtt: TLS session with %s:%d failed: %s (check tls.cert / tls.key)",
+                              self.cfg.mqtt.host, self.cfg.mqtt.port, e)
+                    rc = mqtt.MQTT_ERR_CONN_LOST
+                if rc != mqtt.MQTT_ERR_SUCCESS:
+                    self.connected.clear()
+                    self.failures += 1
+                    break
+                if self.connected.is_set():
+                    accepted = True
+                    self._drain()
+            try:
+                self.client.disconnect()
+            except Exception:  # already gone
+                pass
+            # a session the broker never accepted (refused certificate) backs off like a failed connect
+            attempt = 0 if accepted else attempt + 1
+            self.stop.wait(1.0 if accepted else self.wait(_RetryState(attempt)))
+
+    def _drain(self) -> None:
+        room = WINDOW - len(self._inflight)
+        if room <= 0:
+            return
+        for p in self.outbox.oldest(room, after=self._last_sent):
+            info = self.client.publish(p.topic, p.payload, qos=1, retain=p.retain)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return
+            self._inflight[info.mid] = p.seq
+            self._last_sent = p.seq
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until the outbox is empty (True) or the time is up."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.outbox.depth() == 0:
+                return True
+            time.sleep(0.05)
+        return self.outbox.depth() == 0
+
+    def close(self) -> None:
+        """Clean shutdown: say offline ourselves (a clean disconnect does not fire the will)."""
+        if self.connected.is_set():
+            info = self.client.publish(self.status_topic, self._status("offline"), qos=1, retain=True)
+            deadline = time.monotonic() + 2
+            while not info.is_published() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        self.stop.set()
+        self._thread.join(timeout=5)
+
+
+class _RetryState:
+    """The piece of tenacity's RetryCallState that its wait strategies read."""
+
+    def __init__(self, attempt: int):
+        self.attempt_number = attempt
