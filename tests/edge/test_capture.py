@@ -81,6 +81,23 @@ def frame(value, ts, noise=0):
     return Frame(img, ts, 0, "t")
 
 
+def test_monitor_notices_a_moved_camera():
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur(rng.integers(0, 255, (360, 640, 3), dtype=np.uint8), (0, 0), 6)
+    scene = cv2.normalize(scene, None, 0, 255, cv2.NORM_MINMAX)
+    m = FeedMonitor(learn_s=5, check_every_s=1)
+
+    def noisy(img, ts):
+        n = np.random.default_rng(int(ts * 10)).normal(0, 4, img.shape)
+        return Frame(np.clip(img + n, 0, 255).astype(np.uint8), ts, 0, "t")
+
+    states = [m.update(noisy(scene, i * 0.2)) for i in range(100)]  # 20 s, same view
+    assert set(states) == {"ok"} and m.view_similarity > 0.8
+    turned = np.roll(scene, (60, 120), axis=(0, 1))
+    states = [m.update(noisy(turned, 20 + i * 0.2)) for i in range(150)]
+    assert states[-1] == "moved"
+
+
 def test_monitor_flags_frozen_and_dark_feeds():
     m = FeedMonitor(frozen_after_s=2, dark_after_s=2)
     for i in range(40):  # a live scene: sensor noise keeps changing the picture

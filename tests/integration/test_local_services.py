@@ -26,11 +26,12 @@ def test_mqtt_message_through_real_mosquitto(services):
     got: queue.Queue = queue.Queue()
     sub = client(services.mosquitto.port, "sub")
     sub.on_message = lambda c, u, msg: got.put((msg.topic, msg.payload, msg.qos))
-    sub.subscribe("footfall/v1/+/+/+", qos=1)[0]
+    site = f"site-{uuid.uuid4().hex[:8]}"  # other tests leave retained status messages on the shared broker
+    sub.subscribe(f"footfall/v1/{site}/+/+", qos=1)[0]
     time.sleep(0.3)
     pub = client(services.mosquitto.port, "pub")
-    msg = StatusMessage(site="mall-west", device="entrance-1", seq=1, ts="2026-11-22T10:00:00Z", state="online", version="0.1.0")
-    info = pub.publish(topic_for("mall-west", "entrance-1", "status"), encode(msg), qos=1)
+    msg = StatusMessage(site=site, device="entrance-1", seq=1, ts="2026-11-22T10:00:00Z", state="online", version="0.1.0")
+    info = pub.publish(topic_for(site, "entrance-1", "status"), encode(msg), qos=1)
     info.wait_for_publish(5)
     topic, payload, qos = got.get(timeout=5)
     assert parse_message(topic, payload) == msg and qos == 1
