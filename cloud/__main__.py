@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 from pathlib import Path
 
 import click
 
-from protocol.configfile import validate_command
+from protocol.configfile import validate_config_command
 
 from . import __version__
 from .config import CloudConfig
@@ -20,11 +19,7 @@ def main() -> None:
     """Footfall cloud aggregator: MQTT ingest, visitor linking, InfluxDB, dashboard and reports."""
 
 
-@main.command("validate-config")
-@click.argument("file", type=click.Path(dir_okay=False))
-def validate_config(file: str) -> None:
-    """Check a cloud YAML config; errors are printed as FILE:LINE: field: reason (exit 2)."""
-    sys.exit(validate_command(file, CloudConfig))
+main.add_command(validate_config_command(CloudConfig, "a cloud"))
 
 
 @main.group()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from protocol.configfile import validate_command
+from protocol.configfile import validate_config_command
 
 from . import __version__
 from .config import EdgeConfig
@@ -19,11 +19,7 @@ def main() -> None:
     """Footfall edge unit: counts people on the device and publishes anonymous events over MQTT."""
 
 
-@main.command("validate-config")
-@click.argument("file", type=click.Path(dir_okay=False))
-def validate_config(file: str) -> None:
-    """Check an edge YAML config; errors are printed as FILE:LINE: field: reason (exit 2)."""
-    sys.exit(validate_command(file, EdgeConfig))
+main.add_command(validate_config_command(EdgeConfig, "an edge"))
 
 
 def load_or_exit(config_file: str) -> EdgeConfig:

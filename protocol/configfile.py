@@ -185,15 +185,21 @@ class MqttSettings(Strict):
     keepalive_s: int = Field(default=30, ge=5, le=3600)
 
 
-def validate_command(path: str | Path, model: type[BaseModel]) -> int:
-    """Body of `validate-config`: problems on stderr as FILE:LINE: field: reason, exit status 2; else 0."""
+def validate_config_command(model: type[BaseModel], what: str):
+    """The `validate-config FILE` command of both CLIs: problems on stderr as FILE:LINE: field: reason, exit 2."""
     import sys
 
-    try:
-        load_config(path, model)
-    except ConfigError as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
-        return 2
-    print(f"{path}: ok")
-    return 0
+    import click
+
+    @click.command("validate-config", help=f"Check {what} YAML config; errors print as FILE:LINE: field: reason (exit 2).")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    def validate_config(file: str) -> None:
+        try:
+            load_config(file, model)
+        except ConfigError as e:
+            for p in e.problems:
+                click.echo(str(p), err=True)
+            sys.exit(2)
+        click.echo(f"{file}: ok")
+
+    return validate_config
