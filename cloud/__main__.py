@@ -22,6 +22,28 @@ def main() -> None:
 main.add_command(validate_config_command(CloudConfig, "a cloud"))
 
 
+@main.command()
+@click.option("--config", "config_file", default="/etc/footfall/cloud.yaml", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("--log-level", default="INFO", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def ingest(config_file: str, log_level: str) -> None:
+    """MQTT ingest: validate, dedupe, park bad messages, store aggregates in InfluxDB (never a code)."""
+    import logging
+
+    from protocol.configfile import ConfigError, load_config
+
+    from .ingest.service import run
+
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(config_file, CloudConfig)
+    except ConfigError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        raise SystemExit(2) from None
+    run(cfg)
+
+
 @main.group()
 def services() -> None:
     """Local mosquitto + influxd for development, the demo and tests (installs the Debian packages if missing)."""

@@ -43,6 +43,8 @@ class Site(Strict):
     # How long visits may be linked into one visitor; must match the edge rotation period.
     linkability: Literal["daily", "weekly", "monthly"] = "daily"
     stores: list[Store] = Field(default_factory=list)
+    entrances: list[Id] = Field(default_factory=list, description="devices whose `in` visits start a trip (returning visitors)")
+    match_max_distance: int = Field(default=172, ge=1, le=511, description="Hamming distance (of 512) linking two visits")
 
 
 class CloudConfig(Strict):

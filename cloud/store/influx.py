@@ -46,7 +46,7 @@ class InfluxV1:
         """CREATE DATABASE is idempotent on 1.x; on 2.x/3.x the bucket and DBRP mapping are made by the operator."""
         self._call("POST", "/query", params={"q": f'CREATE DATABASE "{self.database}"'})
 
-    def write(self, lines: Iterable[str], precision: str = "s") -> None:
+    def write(self, lines: Iterable[str], precision: str = "ns") -> None:
         body = "\n".join(lines)
         if body:
             self._call("POST", "/write", params={"db": self.database, "precision": precision}, data=body.encode())

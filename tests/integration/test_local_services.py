@@ -41,11 +41,11 @@ def test_mqtt_message_through_real_mosquitto(services):
 
 
 def test_point_written_and_read_back_with_influxql(influx):
-    influx.write(["footfall_line,site=mall-west,device=entrance-1,line=door in=12i,out=9i 1795341600"])
+    influx.write(["footfall_line,site=mall-west,device=entrance-1,line=door in=12i,out=9i 1795341600"], precision="s")
     rows = influx.query('SELECT "in", "out" FROM footfall_line WHERE site = \'mall-west\'')
     assert rows == [{"_measurement": "footfall_line", "time": 1795341600, "in": 12, "out": 9}]
     # the same point written again replaces, never adds: the idempotency the counts rely on
-    influx.write(["footfall_line,site=mall-west,device=entrance-1,line=door in=12i,out=9i 1795341600"])
+    influx.write(["footfall_line,site=mall-west,device=entrance-1,line=door in=12i,out=9i 1795341600"], precision="s")
     assert influx.query("SELECT sum(\"in\") FROM footfall_line")[0]["sum"] == 12
 
 

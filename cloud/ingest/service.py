@@ -1,0 +1,97 @@
+"""`footfall-cloud ingest`: MQTT (QoS 1, persistent session, manual ack) -> validate / dedupe -> spool -> InfluxDB."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import zlib
+
+import paho.mqtt.client as mqtt
+
+from cloud.config import CloudConfig
+from cloud.store.influx import InfluxV1
+from cloud.store.writer import Writer
+from protocol import subscription
+
+from .handler import DEAD_LETTER_TOPIC, Handler
+from .state import IngestState
+
+log = logging.getLogger(__name__)
+
+
+def owner(shard: str):
+    """Sites are spread over aggregator instances by a stable hash of the site id."""
+    i, n = map(int, shard.split("/"))
+    return lambda site: zlib.crc32(site.encode()) % n == i
+
+
+def influx_from(cfg: CloudConfig) -> InfluxV1:
+    i = cfg.influx
+    return InfluxV1(i.url, i.database, username=i.username,
+                    password=i.password.read().decode() if i.password else None,
+                    token=i.token.read().decode() if i.token else None)
+
+
+class Ingest:
+    def __init__(self, cfg: CloudConfig):
+        self.cfg = cfg
+        self.state = IngestState(cfg.state_dir / "ingest.sqlite")
+        self.db = influx_from(cfg)
+        self.writer = Writer(self.db, self.state)
+        m = cfg.mqtt
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=m.client_id, clean_session=False,
+                                  protocol=mqtt.MQTTv311, manual_ack=True)
+        if m.tls:
+            self.client.tls_set(ca_certs=str(m.tls.ca), certfile=str(m.tls.cert) if m.tls.cert else None,
+                                keyfile=str(m.tls.key.path) if m.tls.key else None)
+        if m.username:
+            self.client.username_pw_set(m.username, m.password.read().decode() if m.password else None)
+        self.handler = Handler(self.state, {s.id: s for s in cfg.sites}, self._park, owner(cfg.shard))
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(1, 30)
+        self.connected = threading.Event()
+
+    def _park(self, body: bytes) -> None:
+        self.client.publish(DEAD_LETTER_TOPIC, body, qos=1)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("mqtt: broker refused the connection: %s", reason_code)
+            return
+        client.subscribe(subscription(), qos=1)
+        self.connected.set()
+        log.info("mqtt: connected (session present: %s)", flags.session_present)
+
+    def _on_message(self, client, userdata, msg) -> None:
+        # acknowledged only once durably handled (spooled, duplicate or parked); on a crash before, the broker redelivers
+        self.handler.handle(msg.topic, msg.payload)
+        client.ack(msg.mid, msg.qos)
+
+    def start(self) -> None:
+        try:
+            self.db.ensure_database()
+        except Exception as e:  # the writer retries; ingestion must not wait for the database
+            log.warning("influx: cannot create database yet: %s", e)
+        self.writer.start()
+        self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s)
+        self.client.loop_start()
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+        self.writer.drain(10)
+        self.writer.close()
+        self.state.close()
+
+
+def run(cfg: CloudConfig) -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    ingest = Ingest(cfg)
+    ingest.start()
+    while not stop.wait(60):
+        log.info("ingest: %s; parked by reason: %s; spool %d batches; %d lines written",
+                 dict(ingest.handler.counts), dict(ingest.handler.parked), ingest.state.spool_rows(), ingest.writer.written_lines)
+    ingest.close()

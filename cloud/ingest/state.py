@@ -1,0 +1,97 @@
+"""The aggregator's durable state: the dedupe window of msg_ids and the spool of points not yet in InfluxDB.
+
+Storing a message's points and remembering its msg_id happen in one SQLite transaction: once it commits the
+message is durably handled and may be acknowledged to the broker; an InfluxDB outage only makes the spool grow.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (msg_id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_at ON seen (at);
+CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, lines TEXT NOT NULL);
+-- coded visits of the current periods, so the visitor index survives a restart; wiped with the period
+CREATE TABLE IF NOT EXISTS link_visits (id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, period TEXT NOT NULL,
+                                        payload BLOB NOT NULL);
+"""
+
+
+class IngestState:
+    def __init__(self, path: str | Path, dedupe_window_s: float = 7 * 86400, dedupe_max: int = 5_000_000):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self.window_s = dedupe_window_s
+        self.max_ids = dedupe_max
+        self._accepted = 0
+
+    def seen(self, msg_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM seen WHERE msg_id = ?", (msg_id,)).fetchone() is not None
+
+    def accept(self, msg_id: str, lines: list[str], checkpoint: tuple[str, str, bytes] | None = None) -> bool:
+        """Spool the message's points, remember its id and checkpoint a coded visit, atomically.
+        False if the id was already there."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT INTO seen VALUES (?, ?)", (msg_id, time.time()))
+            except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK")
+                return False
+            if lines:
+                self._db.execute("INSERT INTO spool (lines) VALUES (?)", ("\n".join(lines),))
+            if checkpoint:
+                self._db.execute("INSERT INTO link_visits (site, period, payload) VALUES (?, ?, ?)", checkpoint)
+            self._db.execute("COMMIT")
+            self._accepted += 1
+            if self._accepted % 10_000 == 0:
+                self._trim()
+            return True
+
+    def _trim(self) -> None:
+        """Bound the dedupe window by age and by size (redeliveries come within minutes, replays within days)."""
+        self._db.execute("DELETE FROM seen WHERE at < ?", (time.time() - self.window_s,))
+        excess = self._db.execute("SELECT count(*) FROM seen").fetchone()[0] - self.max_ids
+        if excess > 0:
+            self._db.execute("DELETE FROM seen WHERE msg_id IN (SELECT msg_id FROM seen ORDER BY at LIMIT ?)", (excess,))
+
+    def checkpointed(self, site: str) -> list[bytes]:
+        with self._lock:
+            return [bytes(r[0]) for r in self._db.execute("SELECT payload FROM link_visits WHERE site = ? ORDER BY id", (site,))]
+
+    def wipe(self, site: str, period: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM link_visits WHERE site = ? AND period = ?", (site, period))
+
+    def pending(self, max_lines: int = 5000) -> tuple[int, list[str]]:
+        """(last spool id, lines) of the oldest spooled points, about max_lines of them."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, lines FROM spool ORDER BY id LIMIT ?", (max(1, max_lines // 4),)).fetchall()
+        lines: list[str] = []
+        last = 0
+        for rid, text in rows:
+            lines.extend(text.split("\n"))
+            last = rid
+            if len(lines) >= max_lines:
+                break
+        return last, lines
+
+    def written(self, up_to_id: int) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM spool WHERE id <= ?", (up_to_id,))
+
+    def spool_rows(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM spool").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

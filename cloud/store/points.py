@@ -1,0 +1,88 @@
+"""Wire messages -> InfluxDB line protocol. The one place that decides what reaches the database.
+
+Only aggregates are written: a visit contributes to per-interval counts and dwell, never its code, and no tag or
+field is ever built from a message's free-form values beyond the ids the protocol restricts to [a-z0-9_-].
+Counts points carry the interval start as their time, so a redelivered message rewrites the same point.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from influxdb_client import Point, WritePrecision
+
+from protocol import CountsMessage, HealthMessage, VisitMessage
+
+MEASUREMENTS = {
+    "footfall_line": "in / out crossings per counting line and interval",
+    "footfall_zone": "entries, exits, occupancy, dwell per zone and interval",
+    "footfall_display": "passers-by, viewers, seconds looked per display and interval",
+    "footfall_device_visitors": "unique / returning decided on the device (privacy level device)",
+    "footfall_visits": "finished visits per zone and minute, with their dwell (first to last seen)",
+    "footfall_health": "device health",
+}
+
+
+def _line(p: Point) -> str:
+    return p.to_line_protocol(precision=WritePrecision.NS)
+
+
+def _at(p: Point, ts: datetime, ns: int = 0) -> Point:
+    return p.time(int(ts.timestamp()) * 1_000_000_000 + ns, WritePrecision.NS)
+
+
+def counts_points(m: CountsMessage) -> list[str]:
+    base = {"site": m.site, "device": m.device}
+    out = []
+    for row in m.lines:
+        out.append(_line(_at(Point("footfall_line").tag("site", m.site).tag("device", m.device).tag("line", row.line)
+                             .field("in", row.in_).field("out", row.out), m.interval_start)))
+    for z in m.zones:
+        p = Point("footfall_zone")
+        for k, v in {**base, "zone": z.zone}.items():
+            p = p.tag(k, v)
+        for k in ("entries", "exits", "occupancy_max", "dwell_n"):
+            p = p.field(k, getattr(z, k))
+        out.append(_line(_at(p.field("occupancy_mean", float(z.occupancy_mean)).field("dwell_s_sum", float(z.dwell_s_sum)),
+                             m.interval_start)))
+    for d in m.displays:
+        out.append(_line(_at(Point("footfall_display").tag("site", m.site).tag("device", m.device).tag("display", d.display)
+                             .field("passers", d.passers).field("viewers", d.viewers)
+                             .field("look_s_sum", float(d.look_s_sum)), m.interval_start)))
+    if m.visitors is not None:
+        out.append(_line(_at(Point("footfall_device_visitors").tag("site", m.site).tag("device", m.device)
+                             .field("unique", m.visitors.unique).field("returning", m.visitors.returning), m.interval_start)))
+    return out
+
+
+def health_points(m: HealthMessage) -> list[str]:
+    p = (Point("footfall_health").tag("site", m.site).tag("device", m.device).field("fps", float(m.fps))
+         .field("uptime_s", float(m.uptime_s)).field("dropped_frames", m.dropped_frames)
+         .field("outbox_depth", m.outbox_depth).field("outbox_dropped", m.outbox_dropped).field("camera", m.camera))
+    for stage, ms in m.stage_ms.items():
+        p = p.field(f"{stage}_ms", float(ms))
+    if m.cpu_temp_c is not None:
+        p = p.field("cpu_temp_c", float(m.cpu_temp_c))
+    if m.clock_synced is not None:
+        p = p.field("clock_synced", m.clock_synced)
+    return [_line(_at(p, m.ts))]
+
+
+def visit_points(m: VisitMessage) -> list[str]:
+    """One point per visit. Its time is the last-seen second plus the device's track number in nanoseconds: unique
+    per visit without a high-cardinality tag, and the same on redelivery (rewrites, never adds)."""
+    p = (Point("footfall_visits").tag("site", m.site).tag("device", m.device).tag("zone", m.zone or "none")
+         .tag("direction", m.direction or "none")
+         .field("visits", 1).field("dwell_s", round((m.last_seen - m.first_seen).total_seconds(), 2)))
+    if m.looked_s is not None:
+        p = p.field("looked_s", float(m.looked_s))
+    return [_line(_at(p, m.last_seen.replace(microsecond=0), m.track % 1_000_000))]
+
+
+def points_for(message) -> list[str]:
+    if isinstance(message, CountsMessage):
+        return counts_points(message)
+    if isinstance(message, HealthMessage):
+        return health_points(message)
+    if isinstance(message, VisitMessage):
+        return visit_points(message)
+    return []  # status and alerts are not time series

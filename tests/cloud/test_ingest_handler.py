@@ -1,0 +1,88 @@
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+from cloud.ingest.handler import Handler, Outcome
+from cloud.ingest.service import owner
+from cloud.ingest.state import IngestState
+from protocol import CountsMessage, LineCount, VisitMessage, encode, topic_for
+
+NOW = datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc)
+
+
+def counts(site="mall", **kw):
+    return CountsMessage(site=site, device="door-1", seq=1, ts=NOW, interval_start=NOW - timedelta(minutes=1), interval_s=60,
+                         lines=[LineCount(line="door", **{"in": 4}, out=1)], **kw)
+
+
+def make(tmp_path, parked, sites=("mall",), owns=lambda s: True):
+    from cloud.config import Site
+
+    state = IngestState(tmp_path / "ingest.sqlite")
+    sites = {s: Site(id=s, timezone="UTC") for s in sites}
+    return Handler(state, sites, parked.append, owns, clock=lambda: NOW.timestamp()), state
+
+
+def test_store_then_duplicate(tmp_path):
+    parked = []
+    h, state = make(tmp_path, parked)
+    m = counts()
+    topic = topic_for("mall", "door-1", "counts")
+    assert h.handle(topic, encode(m)) is Outcome.STORED
+    assert h.handle(topic, encode(m)) is Outcome.DUPLICATE  # QoS 1 redelivery or outbox replay
+    _, lines = state.pending()
+    assert lines == ["footfall_line,device=door-1,line=door,site=mall in=4i,out=1i 1795341840000000000"]
+    assert not parked
+
+
+def test_bad_messages_are_parked_with_a_reason_and_logged_once(tmp_path, caplog):
+    parked = []
+    h, state = make(tmp_path, parked)
+    topic = topic_for("mall", "door-1", "counts")
+    future = counts().model_copy(update={"ts": NOW + timedelta(hours=1)})
+    cases = [
+        (topic, b"{not json"),
+        (topic, b"{not json either"),
+        (topic_for("mall", "door-1", "visits"), encode(counts())),
+        (topic_for("elsewhere", "door-1", "counts"), encode(counts(site="elsewhere"))),
+        (topic, encode(future)),
+        ("footfall/v1/mall", encode(counts())),
+        (topic, b"x" * 100_000),
+    ]
+    with caplog.at_level(logging.WARNING):
+        outcomes = [h.handle(t, p) for t, p in cases]
+    assert outcomes == [Outcome.PARKED] * len(cases)
+    reasons = [json.loads(p)["reason"] for p in parked]
+    assert reasons[0].startswith("payload: not JSON") and "kind" in reasons[2] and "unknown site" in reasons[3]
+    assert "in the future" in reasons[4] and reasons[5].startswith("topic:") and "exceeds" in reasons[6]
+    assert caplog.text.count("not JSON") == 1  # two broken JSONs, one log line
+    assert state.pending()[1] == []
+
+
+def test_visits_reach_the_database_without_their_code(tmp_path):
+    h, state = make(tmp_path, [])
+    code = "9f" * 64
+    v = VisitMessage(site="mall", device="door-1", seq=2, ts=NOW, track=17, code=code, period="2026-11-22",
+                     zone="lobby", first_seen=NOW - timedelta(seconds=40), last_seen=NOW, direction="in", line="door",
+                     quality=0.9)
+    assert h.handle(topic_for("mall", "door-1", "visits"), encode(v)) is Outcome.STORED
+    lines = state.pending()[1]
+    assert len(lines) == 2 and not any("9f9f" in line for line in lines)
+    assert "dwell_s=40" in lines[0] and "zone=lobby" in lines[0]
+    assert lines[1].startswith("footfall_visitors,scope=site,site=mall unique=1i")
+
+
+def test_sites_are_sharded_stably():
+    a, b = owner("0/2"), owner("1/2")
+    sites = [f"site-{i}" for i in range(50)]
+    assert all(a(s) != b(s) for s in sites) and 10 < sum(map(a, sites)) < 40
+    assert [a(s) for s in sites] == [owner("0/2")(s) for s in sites]
+
+
+def test_dedupe_window_persists(tmp_path):
+    h, state = make(tmp_path, [])
+    m = counts()
+    h.handle(topic_for("mall", "door-1", "counts"), encode(m))
+    state.close()
+    h2, _ = make(tmp_path, [])
+    assert h2.handle(topic_for("mall", "door-1", "counts"), encode(m)) is Outcome.DUPLICATE
