@@ -72,12 +72,15 @@ class Handler:
         return outcome
 
     def _park(self, topic: str, payload: bytes, error: ProtocolError) -> Outcome:
+        """Durably recorded (state: reason, topic, size, first bytes; counts per kind), then announced on the
+        dead-letter topic. Logged once per kind of problem."""
         key = f"{error.field}: {error.reason.split(':')[0]}"[:120]
-        if key not in self.parked:  # logged once per kind of problem, counted always
+        if key not in self.parked:
             log.warning("parked a bad message on %s: %s (further ones of this kind are counted, not logged)", topic[:200], error)
         self.parked[key] += 1
-        self.park_fn(json.dumps({"reason": str(error)[:500], "topic": topic[:300], "bytes": len(payload),
-                                 "head": payload[:256].decode("utf-8", "replace")}).encode())
+        reason, head = str(error)[:500], payload[:256].decode("utf-8", "replace")
+        self.state.park(key, reason, topic[:300], len(payload), head)
+        self.park_fn(json.dumps({"reason": reason, "topic": topic[:300], "bytes": len(payload), "head": head}).encode())
         return self._count(Outcome.PARKED)
 
 

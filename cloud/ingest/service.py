@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 import zlib
 
 import paho.mqtt.client as mqtt
@@ -17,6 +18,8 @@ from .handler import DEAD_LETTER_TOPIC, Handler
 from .state import IngestState
 
 log = logging.getLogger(__name__)
+GROUP_MAX = 500  # messages per commit
+GROUP_WAIT_S = 0.05  # and at most this long before a group is committed and acknowledged
 
 
 def owner(shard: str):
@@ -35,7 +38,12 @@ def influx_from(cfg: CloudConfig) -> InfluxV1:
 class Ingest:
     def __init__(self, cfg: CloudConfig):
         self.cfg = cfg
-        self.state = IngestState(cfg.state_dir / "ingest.sqlite")
+        self.state = IngestState(cfg.state_dir / "ingest.sqlite", group=True)
+        self._unacked: list[tuple[int, int]] = []
+        self._group_started = 0.0
+        self._ack_lock = threading.Lock()
+        self._flusher = threading.Thread(target=self._flush_loop, name="ingest-commit", daemon=True)
+        self._stop = threading.Event()
         self.db = influx_from(cfg)
         self.writer = Writer(self.db, self.state)
         m = cfg.mqtt
@@ -50,6 +58,7 @@ class Ingest:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(1, 30)
+        self.client.max_inflight_messages_set(200)  # dead letters go out while a flood comes in
         self.connected = threading.Event()
 
     def _park(self, body: bytes) -> None:
@@ -64,9 +73,27 @@ class Ingest:
         log.info("mqtt: connected (session present: %s)", flags.session_present)
 
     def _on_message(self, client, userdata, msg) -> None:
-        # acknowledged only once durably handled (spooled, duplicate or parked); on a crash before, the broker redelivers
-        self.handler.handle(msg.topic, msg.payload)
-        client.ack(msg.mid, msg.qos)
+        # acknowledged only once durably handled (spooled, duplicate or parked) and committed; on a crash before,
+        # the broker redelivers and the dedupe window or the idempotent points absorb it
+        with self._ack_lock:
+            self.handler.handle(msg.topic, msg.payload)
+            if not self._unacked:
+                self._group_started = time.monotonic()
+            self._unacked.append((msg.mid, msg.qos))
+            if len(self._unacked) >= GROUP_MAX:
+                self._commit_and_ack()
+
+    def _commit_and_ack(self) -> None:
+        self.state.commit()
+        for mid, qos in self._unacked:
+            self.client.ack(mid, qos)
+        self._unacked.clear()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(GROUP_WAIT_S / 2):
+            with self._ack_lock:
+                if self._unacked and time.monotonic() - self._group_started >= GROUP_WAIT_S:
+                    self._commit_and_ack()
 
     def start(self) -> None:
         try:
@@ -74,11 +101,16 @@ class Ingest:
         except Exception as e:  # the writer retries; ingestion must not wait for the database
             log.warning("influx: cannot create database yet: %s", e)
         self.writer.start()
+        self._flusher.start()
         self.client.connect_async(self.cfg.mqtt.host, self.cfg.mqtt.port, keepalive=self.cfg.mqtt.keepalive_s)
         self.client.loop_start()
 
     def close(self) -> None:
         self.client.loop_stop()
+        self._stop.set()
+        self._flusher.join(timeout=2)
+        with self._ack_lock:
+            self.state.commit()  # handled but unacknowledged: durable now, redelivered by the broker anyway
         self.client.disconnect()
         self.writer.drain(10)
         self.writer.close()

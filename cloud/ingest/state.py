@@ -2,6 +2,8 @@
 
 Storing a message's points and remembering its msg_id happen in one SQLite transaction: once it commits the
 message is durably handled and may be acknowledged to the broker; an InfluxDB outage only makes the spool grow.
+With `group=True` messages join one open transaction and `commit()` makes the whole group durable at once (one
+fsync for hundreds of messages); the caller acknowledges them only after that.
 """
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ import threading
 import time
 from pathlib import Path
 
+PARKED_KEEP = 100_000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (msg_id TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_at ON seen (at);
 CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, lines TEXT NOT NULL);
+-- bad messages: the last PARKED_KEEP with their reason, and a count per kind of problem forever
+CREATE TABLE IF NOT EXISTS parked (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, reason TEXT NOT NULL,
+                                   topic TEXT NOT NULL, bytes INTEGER NOT NULL, head TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parked_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
 -- coded visits of the current periods, so the visitor index survives a restart; wiped with the period
 CREATE TABLE IF NOT EXISTS link_visits (id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, period TEXT NOT NULL,
                                         payload BLOB NOT NULL);
@@ -21,7 +28,8 @@ CREATE TABLE IF NOT EXISTS link_visits (id INTEGER PRIMARY KEY AUTOINCREMENT, si
 
 
 class IngestState:
-    def __init__(self, path: str | Path, dedupe_window_s: float = 7 * 86400, dedupe_max: int = 5_000_000):
+    def __init__(self, path: str | Path, dedupe_window_s: float = 7 * 86400, dedupe_max: int = 5_000_000,
+                 group: bool = False):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -31,6 +39,8 @@ class IngestState:
         self.window_s = dedupe_window_s
         self.max_ids = dedupe_max
         self._accepted = 0
+        self.group = group
+        self._open = False
 
     def seen(self, msg_id: str) -> bool:
         with self._lock:
@@ -40,28 +50,56 @@ class IngestState:
         """Spool the message's points, remember its id and checkpoint a coded visit, atomically.
         False if the id was already there."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if not self._open:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._open = True
             try:
                 self._db.execute("INSERT INTO seen VALUES (?, ?)", (msg_id, time.time()))
             except sqlite3.IntegrityError:
-                self._db.execute("ROLLBACK")
                 return False
             if lines:
                 self._db.execute("INSERT INTO spool (lines) VALUES (?)", ("\n".join(lines),))
             if checkpoint:
                 self._db.execute("INSERT INTO link_visits (site, period, payload) VALUES (?, ?, ?)", checkpoint)
-            self._db.execute("COMMIT")
+            if not self.group:
+                self._db.execute("COMMIT")
+                self._open = False
             self._accepted += 1
             if self._accepted % 10_000 == 0:
                 self._trim()
             return True
 
     def _trim(self) -> None:
-        """Bound the dedupe window by age and by size (redeliveries come within minutes, replays within days)."""
+        """Bound the dedupe window by age and by size (redeliveries come within minutes, replays within days), and
+        the parked messages to the last PARKED_KEEP (their counts per kind stay)."""
+        self._db.execute("DELETE FROM parked WHERE id <= (SELECT max(id) FROM parked) - ?", (PARKED_KEEP,))
         self._db.execute("DELETE FROM seen WHERE at < ?", (time.time() - self.window_s,))
         excess = self._db.execute("SELECT count(*) FROM seen").fetchone()[0] - self.max_ids
         if excess > 0:
             self._db.execute("DELETE FROM seen WHERE msg_id IN (SELECT msg_id FROM seen ORDER BY at LIMIT ?)", (excess,))
+
+    def park(self, kind: str, reason: str, topic: str, size: int, head: str) -> None:
+        with self._lock:
+            if not self._open:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._open = True
+            self._db.execute("INSERT INTO parked (at, reason, topic, bytes, head) VALUES (?, ?, ?, ?, ?)",
+                             (time.time(), reason, topic, size, head))
+            self._db.execute("INSERT INTO parked_counts VALUES (?, 1) ON CONFLICT(kind) DO UPDATE SET n = n + 1", (kind,))
+            if not self.group:
+                self._db.execute("COMMIT")
+                self._open = False
+
+    def parked_counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT kind, n FROM parked_counts"))
+
+    def commit(self) -> None:
+        """Make every message accepted since the last commit durable."""
+        with self._lock:
+            if self._open:
+                self._db.execute("COMMIT")
+                self._open = False
 
     def checkpointed(self, site: str) -> list[bytes]:
         with self._lock:
@@ -85,6 +123,8 @@ class IngestState:
         return last, lines
 
     def written(self, up_to_id: int) -> None:
+        # inside an open group this delete commits with the group: after a crash both roll back together and the
+        # rows are written again, which the idempotent points absorb
         with self._lock:
             self._db.execute("DELETE FROM spool WHERE id <= ?", (up_to_id,))
 
@@ -93,5 +133,6 @@ class IngestState:
             return self._db.execute("SELECT count(*) FROM spool").fetchone()[0]
 
     def close(self) -> None:
+        self.commit()
         with self._lock:
             self._db.close()

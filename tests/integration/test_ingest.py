@@ -117,3 +117,124 @@ def test_redelivered_counts_rewrite_not_add(services, ingest):
     rows = ingest.db.query("SELECT sum(\"in\"), count(\"in\") FROM footfall_line WHERE device = 'door-x'")
     assert ingest.handler.counts["duplicate"] >= 1  # the same msg_id twice: dropped by the dedupe window
     assert (rows[0]["sum"], rows[0]["count"]) == (7, 1)  # the replay with a new id rewrote the same point
+
+
+def publisher(port):
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.max_inflight_messages_set(1000)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+def counts_msg(device: str, minute: int, n_in: int):
+    from datetime import datetime, timedelta, timezone
+
+    from protocol import CountsMessage, LineCount
+
+    start = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=minute)
+    return CountsMessage(site="mall-demo", device=device, seq=minute, ts=start + timedelta(seconds=60),
+                         interval_start=start, interval_s=60, lines=[LineCount(line="door", **{"in": n_in}, out=0)])
+
+
+def test_influx_outage_of_two_minutes_loses_nothing(services, ingest):
+    from protocol import encode, topic_for
+
+    pub = publisher(services.mosquitto.port)
+    topic = topic_for("mall-demo", "door-o", "counts")
+    sent = 0
+    for minute in range(20):
+        pub.publish(topic, encode(counts_msg("door-o", minute, minute + 1)), qos=1).wait_for_publish(5)
+        sent += minute + 1
+    settle(ingest, 20)
+    services.influxd.stop()
+    try:
+        for minute in range(20, 140):  # two hours of counts arrive while the database is away
+            m = counts_msg("door-o", minute, minute + 1)
+            pub.publish(topic, encode(m), qos=1).wait_for_publish(5)
+            if minute % 3 == 0:  # and some arrive twice
+                pub.publish(topic, encode(m), qos=1).wait_for_publish(5)
+            sent += minute + 1
+        time.sleep(120)
+        assert ingest.state.spool_rows() >= 100  # held on disk, acknowledged to the broker
+    finally:
+        services.influxd.start()
+    pub.loop_stop()
+    pub.disconnect()
+    assert ingest.writer.drain(120)
+    rows = ingest.db.query("SELECT sum(\"in\"), count(\"in\") FROM footfall_line WHERE device = 'door-o'")
+    assert (rows[0]["sum"], rows[0]["count"]) == (sent, 140)
+
+
+def test_hostile_flood_is_parked_and_good_messages_stored(services, ingest):
+    """100,000 bad payloads of every kind mixed with good ones: no crash, each bad one parked with a reason."""
+    import json
+    import random
+
+    from mqtt_recorder import Recorder
+
+    from cloud.ingest.handler import DEAD_LETTER_TOPIC
+    from protocol import encode, topic_for
+
+    rng = random.Random(7)
+    good_topic = topic_for("mall-demo", "door-h", "counts")
+    template = json.loads(encode(counts_msg("door-h", 0, 1)))
+    future = dict(template, ts="2099-01-01T00:00:00Z")
+
+    def hostile(i):
+        kind = i % 10
+        if kind == 0:
+            return good_topic, b"{broken json " + str(i).encode()
+        if kind == 1:
+            return good_topic, json.dumps(dict(template, seq="many", msg_id=f"{i:032x}")).encode()
+        if kind == 2:
+            return good_topic, b"{" + b" " * 70_000 + b"}"
+        if kind == 3:
+            return "footfall/v1/mall-demo/door-h/frames", encode(counts_msg("door-h", 0, 1))
+        if kind == 4:
+            return good_topic, json.dumps(dict(template, msg_id=f"{i:032x}", embedding=[rng.random() for _ in range(128)])).encode()
+        if kind == 5:
+            return good_topic, json.dumps(dict(future, msg_id=f"{i:032x}")).encode()
+        if kind == 6:
+            return topic_for("evil-site", "door-h", "counts"), json.dumps(dict(template, site="evil-site", msg_id=f"{i:032x}")).encode()
+        if kind == 7:
+            return good_topic, bytes(rng.getrandbits(8) for _ in range(64))
+        if kind == 8:
+            return good_topic, json.dumps([1, 2, 3]).encode()
+        return good_topic, json.dumps(dict(template, kind="visits", msg_id=f"{i:032x}")).encode()
+
+    dead = Recorder(services.mosquitto.port, topic=DEAD_LETTER_TOPIC)
+    pub = publisher(services.mosquitto.port)
+    good_sent = 0
+    for i in range(100_000):
+        t, p = hostile(i)
+        info = pub.publish(t, p, qos=1)
+        if i % 500 == 499:
+            info.wait_for_publish(60)  # keep the publisher's own queue bounded
+        if i % 1000 == 0:  # a good message every thousand, with a replayed msg_id now and then
+            m = counts_msg("door-h", i // 1000, 2)
+            pub.publish(good_topic, encode(m), qos=1)
+            if i % 5000 == 0:
+                pub.publish(good_topic, encode(m), qos=1)
+            good_sent += 1
+    pub.publish(good_topic, encode(counts_msg("door-h", 500, 2)), qos=1).wait_for_publish(60)
+    good_sent += 1
+    pub.loop_stop()
+    pub.disconnect()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and ingest.handler.counts["parked"] < 100_000:
+        time.sleep(1)
+    assert ingest.handler.counts["parked"] == 100_000
+    assert ingest.handler.counts["duplicate"] >= 20
+    time.sleep(0.2)
+    parked = ingest.state.parked_counts()  # durable, per kind of problem
+    assert sum(parked.values()) == 100_000
+    assert {k.split(":")[0] for k in parked} >= {"payload", "seq", "track", "embedding", "ts", "site", "topic"}
+    assert dead.wait_for(lambda ms: len(ms) >= 1000, 60)  # and announced on the dead-letter topic
+    dead.close()
+    assert all(json.loads(p)["reason"] for _, p in dead.messages)
+    assert ingest.writer.drain(60)
+    rows = ingest.db.query("SELECT sum(\"in\"), count(\"in\") FROM footfall_line WHERE device = 'door-h'")
+    assert (rows[0]["sum"], rows[0]["count"]) == (2 * good_sent, good_sent)
