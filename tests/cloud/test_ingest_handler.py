@@ -86,3 +86,48 @@ def test_dedupe_window_persists(tmp_path):
     state.close()
     h2, _ = make(tmp_path, [])
     assert h2.handle(topic_for("mall", "door-1", "counts"), encode(m)) is Outcome.DUPLICATE
+
+
+def test_linker_checkpoint_survives_restart_and_is_wiped_with_its_period(tmp_path):
+    import numpy as np
+
+    from cloud.config import Site
+    from cloud.link.linker import GRACE_S
+
+    now = [NOW.timestamp()]
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2, 512)
+
+    def near():
+        bits = base.copy()
+        bits[rng.choice(512, 40, replace=False)] ^= 1
+        return np.packbits(bits).tobytes().hex()
+
+    def coded(period, minutes, direction="in"):
+        return VisitMessage(site="mall", device="entrance", seq=minutes, ts=NOW, track=minutes, code=near(), period=period,
+                            first_seen=NOW + timedelta(minutes=minutes), last_seen=NOW + timedelta(minutes=minutes, seconds=20),
+                            direction=direction, quality=0.9)
+
+    sites = {"mall": Site(id="mall", timezone="UTC", entrances=["entrance"])}
+    topic = topic_for("mall", "entrance", "visits")
+    state = IngestState(tmp_path / "s.sqlite")
+    Handler(state, sites, [].append, clock=lambda: now[0]).handle(topic, encode(coded("2026-11-22", 0)))
+    state.close()
+
+    state = IngestState(tmp_path / "s.sqlite")  # restart: the index is rebuilt from the checkpoint
+    h = Handler(state, sites, [].append, clock=lambda: now[0])
+    h.handle(topic, encode(coded("2026-11-22", 30)))
+    lines = state.pending(100)[1]
+    assert any("returning=1i" in line for line in lines)  # the same person, recognised across the restart
+    assert len(state.checkpointed("mall")) == 2
+
+    h.handle(topic, encode(coded("2026-11-23", 60)))  # the next period begins
+    now[0] += GRACE_S + 1
+    h.handle(topic, encode(coded("2026-11-23", 90)))
+    assert {decode_period(p) for p in state.checkpointed("mall")} == {"2026-11-23"}  # the old codes are gone
+
+
+def decode_period(payload: bytes) -> str:
+    from protocol import decode
+
+    return decode(payload).period

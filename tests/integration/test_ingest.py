@@ -238,3 +238,46 @@ def test_hostile_flood_is_parked_and_good_messages_stored(services, ingest):
     assert ingest.writer.drain(60)
     rows = ingest.db.query("SELECT sum(\"in\"), count(\"in\") FROM footfall_line WHERE device = 'door-h'")
     assert (rows[0]["sum"], rows[0]["count"]) == (2 * good_sent, good_sent)
+
+
+def test_two_shards_give_the_same_totals_as_one(services, tmp_path):
+    from protocol import CountsMessage, LineCount, encode, topic_for
+
+    sites = [f"site-{i}" for i in range(8)]
+    db = f"t_{uuid.uuid4().hex[:10]}"
+
+    def instance(shard: str, name: str) -> Ingest:
+        cfg = CloudConfig.model_validate({
+            "mqtt": {"host": "127.0.0.1", "port": services.mosquitto.port, "client_id": f"{db}-{name}"},
+            "influx": {"url": services.influxd.url, "database": db}, "shard": shard,
+            "sites": [{"id": s, "timezone": "UTC"} for s in sites], "state_dir": str(tmp_path / name)})
+        ing = Ingest(cfg)
+        ing.start()
+        assert ing.connected.wait(10)
+        return ing
+
+    shards = [instance("0/2", "a"), instance("1/2", "b")]
+    time.sleep(0.5)
+    pub = publisher(services.mosquitto.port)
+    expected = 0
+    for i, site in enumerate(sites):
+        for minute in range(10):
+            m = CountsMessage(site=site, device="door", seq=minute, ts=f"2026-11-20T09:{minute:02d}:59Z",
+                              interval_start=f"2026-11-20T09:{minute:02d}:00Z", interval_s=60,
+                              lines=[LineCount(line="door", **{"in": i + minute}, out=0)])
+            pub.publish(topic_for(site, "door", "counts"), encode(m), qos=1).wait_for_publish(5)
+            expected += i + minute
+    pub.loop_stop()
+    pub.disconnect()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and sum(s.handler.counts["stored"] for s in shards) < 80:
+        time.sleep(0.1)
+    for s in shards:
+        assert s.writer.drain(30)
+    stored = [s.handler.counts["stored"] for s in shards]
+    assert sum(stored) == 80 and min(stored) > 0  # each site handled by exactly one instance, both busy
+    assert [s.handler.counts["not_mine"] for s in shards] == stored[::-1]
+    total = shards[0].db.query('SELECT sum("in") FROM footfall_line')[0]["sum"]
+    for s in shards:
+        s.close()
+    assert total == expected
