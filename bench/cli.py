@@ -43,5 +43,39 @@ def render(faces: Path, out: Path, spec_file: str | None, devices: str | None, *
     click.echo(f"{out}: {len(truth['visitors'])} visitors, {len(truth['devices'])} devices, {crossings} line crossings")
 
 
+@main.command()
+@click.option("--height", "height_m", required=True, type=float, help="camera height above the floor, m")
+@click.option("--tilt", "tilt_deg", required=True, type=float, help="degrees below horizontal")
+@click.option("--hfov", "hfov_deg", default=66.0, show_default=True, help="horizontal field of view, degrees (Camera Module 3: 66, Wide: 102)")
+@click.option("--vfov", "vfov_deg", default=41.0, show_default=True, help="vertical field of view, degrees (Camera Module 3: 41, Wide: 67)")
+@click.option("--resolution", default="1280x720", show_default=True, help="COLUMNSxROWS")
+@click.option("--from", "start_m", default=0.5, show_default=True, help="walking path start, m from the camera (horizontal)")
+@click.option("--to", "end_m", default=8.0, show_default=True)
+@click.option("--step", "step_m", default=0.5, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def placement(height_m, tilt_deg, hfov_deg, vfov_deg, resolution, start_m, end_m, step_m, as_json) -> None:
+    """Face size along a walking path and whether detection and embedding will work there."""
+    import json
+
+    from .placement import Camera, path, summary
+
+    try:
+        columns, rows = (int(v) for v in resolution.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"{resolution!r} is not COLUMNSxROWS", param_hint="--resolution") from None
+    result = summary(path(Camera(height_m, tilt_deg, hfov_deg, vfov_deg, columns, rows), start_m, end_m, step_m))
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"{'m':>5} {'face px':>8} {'row':>6} {'pitch':>6}  full  short  embed")
+    for s in result["spots"]:
+        mark = lambda b: "  yes" if b else "    -"  # noqa: E731
+        view = "" if s["in_view"] else "  (out of view)"
+        click.echo(f"{s['distance_m']:5.1f} {s['face_px']:8.1f} {s['image_y']:6.0f} {s['pitch_deg']:6.1f} "
+                   f"{mark(s['full_range'])} {mark(s['short_range'])}  {mark(s['embedding'])}{view}")
+    click.echo(f"detection (full range): {result['full_range_m']}  embedding: {result['embedding_m']}  "
+               f"recommended detector: {result['recommended_detector']}")
+
+
 if __name__ == "__main__":
     main()
