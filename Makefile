@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test clean
+.PHONY: install test demo clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,10 @@ $(VENV)/.installed: pyproject.toml
 # mosquitto and influxdb are installed from Debian packages by the test fixtures when missing.
 test: install
 	$(BIN)/pytest -q
+
+# local mosquitto + influxd, a rendered mall scene, edge units publishing, ingest, InfluxDB, a summary vs truth
+demo: install
+	$(BIN)/footfall-bench demo --out out/demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

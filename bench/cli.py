@@ -77,5 +77,9 @@ def placement(height_m, tilt_deg, hfov_deg, vfov_deg, resolution, start_m, end_m
                f"recommended detector: {result['recommended_detector']}")
 
 
+from .demo import main as demo  # noqa: E402 - one command per module
+
+main.add_command(demo, "demo")
+
 if __name__ == "__main__":
     main()
