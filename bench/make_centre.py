@@ -9,6 +9,12 @@ benchmark can report its figures on identities the centre never saw.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # run as a script, bench/ is on sys.path first and bench/edge.py would shadow the edge package
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
 import hashlib
 import json
 

@@ -36,7 +36,7 @@ def find_binary(name: str) -> str | None:
     return shutil.which(name, path=SBIN_PATH)
 
 
-def ensure_installed(binaries: list[str] = list(DEBIAN_PACKAGES)) -> None:
+def ensure_installed(binaries: tuple[str, ...] = tuple(DEBIAN_PACKAGES)) -> None:
     """apt-get install the Debian packages of whichever binaries are missing (via sudo when not root)."""
     missing = [DEBIAN_PACKAGES[b] for b in binaries if find_binary(b) is None]
     if not missing:
@@ -232,7 +232,7 @@ class LocalServices:
         for s in reversed(self.services):
             if s.proc is not None:
                 s.stop()
-        for name, info in self._read_state().items():
+        for info in self._read_state().values():
             _terminate(info.get("pid"))
         self.state_file.unlink(missing_ok=True)
 

@@ -13,7 +13,7 @@ from edge.capture.frame import Frame
 from edge.capture.monitor import FeedMonitor
 from edge.config import EdgeConfig
 from edge.models import short_hash
-from edge.pipeline import EdgePipeline, utc
+from edge.pipeline import EdgePipeline
 from protocol import HealthMessage
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from edge.config import EdgeConfig
 from edge.embed.quality import geometry_score
 from edge.track.tracker import FinishedTrack, Tracks
-from protocol import CountsMessage, DeviceVisitors, DisplayCount, LineCount, ZoneCount
+from protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
 
 from .geometry import CountingLine, Zone
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import EdgeConfig, load
+from edge.config import load
 from protocol.configfile import ConfigError
 
 MINIMAL = """site: mall-west

@@ -4,7 +4,7 @@ import pytest
 from edge.capture.frame import Frame
 from edge.config import EdgeConfig
 from edge.events.aggregator import EventAggregator
-from edge.events.geometry import CountingLine, Zone
+from edge.events.geometry import CountingLine
 from edge.track.tracker import FinishedTrack, TrackedFace, Tracks
 
 W, H = 1000, 1000

@@ -6,7 +6,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 from edge.config import EdgeConfig
 from edge.pipeline import EdgePipeline

@@ -1,8 +1,6 @@
 """Edge -> real mosquitto: outages, kill -9, TLS, and what the bytes on the wire may contain."""
 from __future__ import annotations
 
-import json
-import os
 import re
 import signal
 import sqlite3
