@@ -19,6 +19,11 @@ DEAD_LETTER_TOPIC = "footfall-deadletter/v1"  # outside footfall/v1/#: the aggre
 MAX_FUTURE_S = 300.0  # device clocks are NTP-synced; further ahead is a broken clock or a forgery
 
 
+def period_kind(period: str) -> str:
+    """2026-11-22 daily, 2026-W47 weekly, 2026-11 monthly (the protocol's PeriodId formats)."""
+    return "weekly" if "W" in period else "daily" if period.count("-") == 2 else "monthly"
+
+
 class Outcome(Enum):
     STORED = "stored"
     DUPLICATE = "duplicate"
@@ -49,6 +54,11 @@ class Handler:
                 raise ProtocolError("site", f"unknown site {message.site!r}")
             if message.ts.timestamp() > self.clock() + MAX_FUTURE_S:
                 raise ProtocolError("ts", f"{message.ts.isoformat()} is in the future")
+            policy = self.sites[message.site].linkability
+            if isinstance(message, VisitMessage) and message.period and period_kind(message.period) != policy:
+                # codes linkable for longer than the site allows never reach the linker
+                raise ProtocolError("period", f"{period_kind(message.period)} code period but site {message.site!r} "
+                                              f"allows {policy} linking")
         except ProtocolError as e:
             return self._park(topic, payload, e)
         if not self.owns(message.site):

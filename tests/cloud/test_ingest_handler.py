@@ -72,6 +72,15 @@ def test_visits_reach_the_database_without_their_code(tmp_path):
     assert lines[1].startswith("footfall_visitors,scope=site,site=mall unique=1i")
 
 
+def test_codes_linkable_longer_than_the_site_allows_are_parked(tmp_path):
+    parked = []
+    h, state = make(tmp_path, parked)  # the site's linkability: daily (default)
+    weekly = VisitMessage(site="mall", device="door-1", seq=3, ts=NOW, track=1, code="ab" * 64, period="2026-W47",
+                          first_seen=NOW - timedelta(seconds=5), last_seen=NOW, quality=0.9)
+    assert h.handle(topic_for("mall", "door-1", "visits"), encode(weekly)) is Outcome.PARKED
+    assert "allows daily linking" in json.loads(parked[0])["reason"] and state.checkpointed("mall") == []
+
+
 def test_sites_are_sharded_stably():
     a, b = owner("0/2"), owner("1/2")
     sites = [f"site-{i}" for i in range(50)]
