@@ -36,9 +36,9 @@ def quiet_video(tmp_path_factory) -> Path:
     return path
 
 
-def edge_config(tmp: Path, video: Path, port: int, **extra) -> Path:
+def edge_config(tmp: Path, video: Path, port: int, device: str = "entrance-1", **extra) -> Path:
     (tmp / "site.secret").write_text("a-site-secret-of-enough-length-1234")
-    cfg = {"site": "mall-test", "device": "entrance-1", "role": "entrance", "timezone": "UTC",
+    cfg = {"site": "mall-test", "device": device, "role": "entrance", "timezone": "UTC",
            "site_secret": {"file": str(tmp / "site.secret")},
            "camera": {"source": str(video), "fps": 5, "width": 320, "height": 240},
            "lines": [{"id": "door", "a": [0.0, 0.5], "b": [1.0, 0.5]}],
@@ -125,8 +125,20 @@ def test_kill_9_loses_nothing_committed(services, quiet_video, tmp_path):
     msgs = data_messages(rec.messages)
     assert len({m.seq for m in msgs}) == len(msgs)  # the restart continued the numbering, never reused it
     statuses = [parse_message(t, p) for t, p in rec.messages if t.endswith("/status")]
-    assert statuses[-1].state == "offline"
-    assert "offline" in [s.state for s in statuses[:-1]]  # the broker's last will for the killed process
+    assert statuses[-1].state == "offline"  # the clean SIGTERM shutdown says so itself
+
+
+def test_last_will_marks_a_killed_unit_offline(services, quiet_video, tmp_path):
+    device = f"will-{int(time.time() * 1000) % 100000}"  # fresh: no retained status of another test can answer
+    rec = Recorder(services.mosquitto.port, topic=f"footfall/v1/mall-test/{device}/status")
+    edge = start_edge(edge_config(tmp_path, quiet_video, services.mosquitto.port, device=device), tmp_path / "edge.log")
+    try:
+        assert rec.wait_for(lambda ms: any(parse_message(t, p).state == "online" for t, p in ms), 60)
+    finally:
+        edge.send_signal(signal.SIGKILL)
+        edge.wait()
+    assert rec.wait_for(lambda ms: parse_message(*ms[-1]).state == "offline", 30)  # published by the broker
+    rec.close()
 
 
 JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG"
