@@ -48,6 +48,8 @@ def run_demo(out: Path, duration_s: float, keep: bool) -> dict:
         (out / "cloud.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
         ingest = Ingest(cfg)
         ingest.start()
+        if not ingest.connected.wait(15):
+            raise click.ClickException("the ingest could not subscribe to the local broker")
         edges = []
         for device in truth["devices"]:
             edge_cfg = yaml.safe_load((scene / f"{device}.yaml").read_text())

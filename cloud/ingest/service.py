@@ -57,6 +57,7 @@ class Ingest:
         self.handler = Handler(self.state, {s.id: s for s in cfg.sites}, self._park, owner(cfg.shard))
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.reconnect_delay_set(1, 30)
         self.client.max_inflight_messages_set(200)  # dead letters go out while a flood comes in
         self.connected = threading.Event()
@@ -69,8 +70,14 @@ class Ingest:
             log.error("mqtt: broker refused the connection: %s", reason_code)
             return
         client.subscribe(subscription(), qos=1)
-        self.connected.set()
         log.info("mqtt: connected (session present: %s)", flags.session_present)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        # ready only once the broker confirmed the subscription: a message published before would not reach us
+        if all(not rc.is_failure for rc in reason_codes):
+            self.connected.set()
+        else:
+            log.error("mqtt: subscription refused: %s", reason_codes)
 
     def _on_message(self, client, userdata, msg) -> None:
         # acknowledged only once durably handled (spooled, duplicate or parked) and committed; on a crash before,
