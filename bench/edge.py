@@ -44,7 +44,7 @@ def run_ours(video: str, config: str | None, max_frames: int, embed_threads: int
 
     if config:
         cfg = load_config(config, EdgeConfig)
-        secret = cfg.site_secret.read() if cfg.site_secret else None
+        secret = cfg.read_site_secret()
     else:
         cfg = EdgeConfig(site="bench", device="bench", role="entrance", timezone="UTC", camera={"source": video},
                          site_secret={"file": "/dev/null"}, lines=[{"id": "door", "a": [0.02, 0.5], "b": [0.98, 0.5]}])

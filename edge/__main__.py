@@ -62,8 +62,7 @@ def replay(config_file: str, source: str, events_out: Path, start, progress: boo
     from .app import replay as run_replay
 
     cfg = load_or_exit(config_file)
-    secret = cfg.site_secret.read() if cfg.site_secret and cfg.privacy.level != "counts" else None
-    summary = run_replay(cfg, source, events_out, secret, start.timestamp() if start else None, progress)
+    summary = run_replay(cfg, source, events_out, cfg.read_site_secret(), start.timestamp() if start else None, progress)
     click.echo(json.dumps(summary))
 
 

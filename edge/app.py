@@ -132,7 +132,7 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     notify = Notifier()
-    secret = cfg.site_secret.read() if cfg.site_secret and cfg.privacy.level != "counts" else None
+    secret = cfg.read_site_secret()
     outbox = Outbox(cfg.outbox.dir / "outbox.sqlite", cfg.outbox.max_mb)
     pipeline = EdgePipeline(cfg, secret, seq=outbox.next_seq)
     publisher = Publisher(cfg, outbox, __version__)

@@ -99,6 +99,10 @@ class EdgeConfig(Strict):
     outbox: Outbox = Outbox()
     health_interval_s: int = Field(default=30, ge=5, le=3600)
 
+    def read_site_secret(self) -> bytes | None:
+        """The secret the codes need; None at privacy level `counts`, which never makes one."""
+        return self.site_secret.read() if self.site_secret and self.privacy.level != "counts" else None
+
     @model_validator(mode="after")
     def _consistent(self) -> "EdgeConfig":
         if self.privacy.level != "counts" and self.site_secret is None:

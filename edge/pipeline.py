@@ -8,20 +8,15 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 from edge.capture.frame import Frame
 from edge.config import EdgeConfig
 from edge.detect.blazeface import VARIANTS, BlazeFace
-from edge.events.aggregator import EventAggregator, Visit
+from edge.events.aggregator import EventAggregator, Visit, utc
 from edge.track.tracker import FaceTracker, Tracks
 from protocol import CountsMessage, VisitMessage
 
 MIN_VISIT_S = 0.5  # a track shorter than this that crossed no line is detector noise, not a visitor
-
-
-def utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
 
 
 class Sequencer:

@@ -85,6 +85,6 @@ def _replay_scene(scene_dir: Path, device: str, events: Path, **overrides) -> li
     cfg = load_config(scene_dir / f"{device}.yaml", EdgeConfig)
     if overrides:
         cfg = EdgeConfig.model_validate({**cfg.model_dump(), **overrides})
-    secret = cfg.site_secret.read() if cfg.site_secret else None
+    secret = cfg.read_site_secret()
     replay(cfg, str(scene_dir / f"{device}.mp4"), events, secret, progress=False)
     return [json.loads(line) for line in events.read_text().splitlines()]
