@@ -50,6 +50,23 @@ def run(config_file: str, fast: bool, log_level: str) -> None:
 
 
 @main.command()
+@click.option("--config", "config_file", default="/etc/footfall/edge.yaml", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="one JSON object instead of lines")
+def check(config_file: str, as_json: bool) -> None:
+    """Verify config, site secret, TLS files and models (each run once) without the camera; exit 1 on a failure."""
+    from .selfcheck import run_checks
+
+    results = run_checks(load_or_exit(config_file))
+    if as_json:
+        click.echo(json.dumps({r.name: {"ok": r.ok, "detail": r.detail} for r in results}))
+    else:
+        for r in results:
+            click.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.name}: {r.detail}", err=not r.ok)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@main.command()
 @click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--source", required=True, type=click.Path(dir_okay=False, exists=True), help="video file")
 @click.option("--events-out", required=True, type=click.Path(dir_okay=False, path_type=Path),

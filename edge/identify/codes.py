@@ -27,10 +27,13 @@ def embedding_centre() -> np.ndarray:
     return np.array(json.loads(verified_path(CENTRE_FILE).read_text())["centre"], np.float32)
 
 
+MIN_SECRET_BYTES = 16  # 128 bits: HKDF accepts anything, but a short secret makes every code guessable
+
+
 def period_key(site_secret: bytes, site: str, period: str) -> bytes:
     """HKDF-SHA256(site secret; salt = site id; info = period id). Made on the device; the cloud never has it."""
-    if len(site_secret) < 16:
-        raise ValueError("the site secret must be at least 16 bytes")
+    if len(site_secret) < MIN_SECRET_BYTES:
+        raise ValueError(f"the site secret must be at least {MIN_SECRET_BYTES} bytes")
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=site.encode(), info=b"footfall-code/" + period.encode()).derive(site_secret)
 
 
