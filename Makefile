@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test demo clean
+.PHONY: install test demo wheel edge-constraints clean
 
 install: $(VENV)/.installed
 
@@ -23,5 +23,16 @@ test: install
 demo: install
 	$(BIN)/footfall-bench demo --out out/demo
 
+# the wheel ansible/ installs on edge units (edge_app_wheel)
+wheel: install
+	rm -rf dist && $(BIN)/pip wheel -q --no-deps -w dist .
+
+# pin what a fresh edge venv resolves to, so every unit runs the same versions
+edge-constraints: wheel
+	rm -rf build/constraints-venv && $(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/pip install -q "footfall[edge] @ file://$(CURDIR)/$$(ls dist/*.whl)"
+	{ sed -n 1,2p deploy/constraints-edge.txt; build/constraints-venv/bin/pip freeze | grep -v '^footfall'; } > build/c.txt
+	mv build/c.txt deploy/constraints-edge.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info
