@@ -1,0 +1,87 @@
+"""Debian bookworm roots made by debootstrap, for applying the edge playbook for real (chroot connection).
+
+An arm64 root runs through qemu-user-static and binfmt_misc: the Pi's architecture and its aarch64 wheels.
+Only /proc is mounted inside (never /dev or /sys by bind), so removing a root can never reach the host's files.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+MIRROR = "http://deb.debian.org/debian"
+INCLUDE = "systemd,systemd-sysv,python3,python3-venv,python3-pip,ca-certificates"  # like Raspberry Pi OS Lite, minus the kernel
+HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+BINFMT = Path("/proc/sys/fs/binfmt_misc")
+
+
+class Unavailable(Exception):
+    """This machine cannot build or enter such a root (not root, no debootstrap, no emulation)."""
+
+
+def _apt_install(*packages: str) -> None:
+    missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+    if missing:
+        r = subprocess.run(["apt-get", "install", "-y", "-qq", *missing], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise Unavailable(f"apt-get install {' '.join(missing)} failed: {r.stderr.strip()[-300:]}")
+
+
+def _enable_emulation(arch: str) -> None:
+    if arch == HOST_ARCH:
+        return
+    _apt_install("qemu-user-static", "binfmt-support")
+    if not (BINFMT / "status").exists():
+        subprocess.run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT)], capture_output=True)
+    qemu = {"arm64": "qemu-aarch64"}[arch]
+    subprocess.run(["update-binfmts", "--enable", qemu], capture_output=True)
+    if not (BINFMT / qemu).exists():
+        raise Unavailable(f"binfmt_misc has no {qemu} entry: {arch} binaries cannot run here")
+
+
+def build_base(directory: Path, arch: str) -> Path:
+    """A minimal bookworm root with python3 (about 1 min native, 5 min emulated); kept for later copies."""
+    if os.geteuid() != 0:
+        raise Unavailable("debootstrap and chroot need root")
+    _apt_install("debootstrap")
+    _enable_emulation(arch)
+    base = directory / f"bookworm-{arch}"
+    if (base / ".complete").exists():
+        return base
+    shutil.rmtree(base, ignore_errors=True)
+    r = subprocess.run(["debootstrap", "--variant=minbase", f"--arch={arch}", f"--include={INCLUDE}", "bookworm",
+                        str(base), MIRROR], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise Unavailable(f"debootstrap {arch} failed: {(r.stdout + r.stderr).strip()[-500:]}")
+    (base / ".complete").touch()
+    return base
+
+
+class DebRoot:
+    """A writable copy of a base root with /proc mounted, the host's DNS and CA bundle (a site's proxy CA)."""
+
+    def __init__(self, base: Path, path: Path):
+        self.path = path
+        subprocess.run(["cp", "-a", str(base), str(path)], check=True)
+        shutil.copy("/etc/resolv.conf", path / "etc/resolv.conf")
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", path / "usr/local/share/ca-certificates/host.crt")
+        self.run("update-ca-certificates")
+        subprocess.run(["mount", "-t", "proc", "proc", str(path / "proc")], check=True)
+
+    def run(self, *argv: str, **kwargs) -> subprocess.CompletedProcess:
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+        return subprocess.run(["chroot", str(self.path), *argv], capture_output=True, text=True,
+                              env=env | kwargs.pop("env", {}), **kwargs)
+
+    def close(self) -> None:
+        proc = self.path / "proc"
+        if os.path.ismount(proc):
+            subprocess.run(["umount", "-l", str(proc)], check=True)
+
+    def remove(self) -> None:
+        self.close()
+        if os.path.ismount(self.path / "proc"):
+            raise RuntimeError(f"{self.path}/proc is still mounted: not removing the root")
+        shutil.rmtree(self.path)
