@@ -1,2 +1,7 @@
 """Cloud aggregator: MQTT ingest -> link -> InfluxDB -> query / API / reports / Grafana."""
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("footfall")
+except PackageNotFoundError:
+    __version__ = "0+unknown"

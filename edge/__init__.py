@@ -2,4 +2,9 @@
 
 Hardware and model libraries are imported inside their backend modules, so `import edge` works anywhere.
 """
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # one version, the installed distribution's: health messages and `--version` name the running release
+    __version__ = version("footfall")
+except PackageNotFoundError:
+    __version__ = "0+unknown"
