@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test demo wheel edge-constraints clean
+.PHONY: install test test-arm64 demo wheel edge-constraints clean
 
 install: $(VENV)/.installed
 
@@ -18,6 +18,10 @@ $(VENV)/.installed: pyproject.toml
 # mosquitto and influxdb are installed from Debian packages by the test fixtures when missing.
 test: install
 	$(BIN)/pytest -q
+
+# the edge playbook on an emulated arm64 root, counting as on x86 (~25 min; tests/ansible/test_arm64.py)
+test-arm64: install
+	FOOTFALL_ARM64=1 $(BIN)/pytest -q -s tests/ansible/test_arm64.py
 
 # local mosquitto + influxd, a rendered mall scene, edge units publishing, ingest, InfluxDB, a summary vs truth
 demo: install

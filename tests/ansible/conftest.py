@@ -1,4 +1,8 @@
-"""Debian roots for the playbooks: built once per session (debootstrap), copied per unit."""
+"""Debian roots for the playbooks: built once per session (debootstrap), copied per unit.
+
+FOOTFALL_DEBIAN_CACHE=DIR keeps the built roots between sessions (a developer's machine; CI builds afresh).
+"""
+import os
 from pathlib import Path
 
 import pytest
@@ -8,7 +12,7 @@ from fleet_lab import build_wheel
 
 @pytest.fixture(scope="session")
 def debian_base(tmp_path_factory):
-    bases = tmp_path_factory.mktemp("debian-bases")
+    bases = Path(os.environ.get("FOOTFALL_DEBIAN_CACHE") or tmp_path_factory.mktemp("debian-bases"))
 
     def base(arch: str) -> Path:
         try:
