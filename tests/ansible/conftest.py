@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from debroot import Unavailable, build_base
+from debroot import DebRoot, Unavailable, build_base
 from fleet_lab import build_wheel
 
 
@@ -26,3 +26,21 @@ def debian_base(tmp_path_factory):
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> Path:
     return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def make_root():
+    """A fresh writable root from a base (skips where /proc cannot be mounted); removed at session end."""
+    made = []
+
+    def make(base: Path, path: Path) -> DebRoot:
+        try:
+            root = DebRoot(base, path)
+        except Unavailable as e:
+            pytest.skip(str(e))
+        made.append(root)
+        return root
+
+    yield make
+    for root in made:
+        root.remove()

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from debroot import HOST_ARCH, DebRoot
+from debroot import HOST_ARCH
 from fleet_lab import Lab
 
 from bench.render import render_scene
@@ -31,7 +31,7 @@ def replay_messages(events) -> tuple[dict, list[dict]]:
         if "lines" in m:
             for line in m["lines"]:
                 for k in ("in", "out"):
-                    crossings[(line["id"], k)] = crossings.get((line["id"], k), 0) + line[k]
+                    crossings[(line["line"], k)] = crossings.get((line["line"], k), 0) + line[k]
         elif "track" in m:
             visits.append(m)
     return crossings, visits
@@ -41,44 +41,41 @@ def hamming(a: str, b: str) -> int:
     return int(np.unpackbits(np.frombuffer(bytes.fromhex(a), np.uint8) ^ np.frombuffer(bytes.fromhex(b), np.uint8)).sum())
 
 
-def test_arm64_unit_installs_and_counts_like_x86(debian_base, tmp_path_factory, wheel, fixture_faces):
+def test_arm64_unit_installs_and_counts_like_x86(debian_base, make_root, tmp_path_factory, wheel, fixture_faces):
     directory = tmp_path_factory.mktemp("arm64")
-    root = DebRoot(debian_base("arm64"), directory / "unit")
-    try:
-        assert root.run("uname", "-m").stdout.strip() == "aarch64"
-        lab = Lab(directory, {"lab-pi": (root.path, {"footfall_role": "entrance", "footfall_camera": "usb"})})
-        applied = lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
-        assert applied.rc == 0 and not applied.failures, applied.failures
-        wheels = root.run("/opt/footfall/current/bin/pip", "download", "--no-deps", "--only-binary=:all:", "-d", "/tmp/w",
-                          "ai-edge-litert==2.3.0")
-        assert "aarch64" in wheels.stdout + wheels.stderr  # the Pi's wheels, not the host's
+    root = make_root(debian_base("arm64"), directory / "unit")
+    assert root.run("uname", "-m").stdout.strip() == "aarch64"
+    lab = Lab(directory, {"lab-pi": (root.path, {"footfall_role": "entrance", "footfall_camera": "usb"})})
+    applied = lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
+    assert applied.rc == 0 and not applied.failures, applied.failures
+    wheels = root.run("/opt/footfall/current/bin/pip", "download", "--no-deps", "--only-binary=:all:", "-d", "/tmp/w",
+                      "ai-edge-litert==2.3.0")
+    assert "aarch64" in wheels.stdout + wheels.stderr  # the Pi's wheels, not the host's
 
-        scene = directory / "scene"
-        spec = SceneSpec(seed=11, visitors=3, duration_s=20, fps=10, return_fraction=0, store_visit_prob=0,
-                         display_pass_prob=0, walk_s=(3.0, 4.0), min_gap_s=2.0, devices=["entrance"])
-        truth = render_scene(spec, fixture_faces, scene)
-        shutil.copytree(scene, root.path / IN_ROOT.lstrip("/"))
-        config = root.path / IN_ROOT.lstrip("/") / "entrance.yaml"
-        config.write_text(config.read_text().replace(str(scene), IN_ROOT))
+    scene = directory / "scene"
+    spec = SceneSpec(seed=11, visitors=3, duration_s=20, fps=10, return_fraction=0, store_visit_prob=0,
+                     display_pass_prob=0, walk_s=(3.0, 4.0), min_gap_s=2.0, devices=["entrance"])
+    truth = render_scene(spec, fixture_faces, scene)
+    shutil.copytree(scene, root.path / IN_ROOT.lstrip("/"))
+    config = root.path / IN_ROOT.lstrip("/") / "entrance.yaml"
+    config.write_text(config.read_text().replace(str(scene), IN_ROOT))
 
-        host = subprocess.run([sys.executable, "-m", "edge", "replay", "--config", str(scene / "entrance.yaml"), "--source",
-                               str(scene / "entrance.mp4"), "--events-out", str(directory / "x86.jsonl"), "--no-progress"],
-                              capture_output=True, text=True, timeout=600)
-        assert host.returncode == 0, host.stderr
-        emulated = root.run("/opt/footfall/current/bin/footfall-edge", "replay", "--config", f"{IN_ROOT}/entrance.yaml",
-                            "--source", f"{IN_ROOT}/entrance.mp4", "--events-out", f"{IN_ROOT}/arm64.jsonl", "--no-progress",
-                            env={"FOOTFALL_MODELS_DIR": "/opt/footfall/current/models"}, timeout=3600)
-        assert emulated.returncode == 0, emulated.stderr[-2000:]
+    host = subprocess.run([sys.executable, "-m", "edge", "replay", "--config", str(scene / "entrance.yaml"), "--source",
+                           str(scene / "entrance.mp4"), "--events-out", str(directory / "x86.jsonl"), "--no-progress"],
+                          capture_output=True, text=True, timeout=600)
+    assert host.returncode == 0, host.stderr
+    emulated = root.run("/opt/footfall/current/bin/footfall-edge", "replay", "--config", f"{IN_ROOT}/entrance.yaml",
+                        "--source", f"{IN_ROOT}/entrance.mp4", "--events-out", f"{IN_ROOT}/arm64.jsonl", "--no-progress",
+                        env={"FOOTFALL_MODELS_DIR": "/opt/footfall/current/models"}, timeout=3600)
+    assert emulated.returncode == 0, emulated.stderr[-2000:]
 
-        x86_crossings, x86_visits = replay_messages(directory / "x86.jsonl")
-        arm_crossings, arm_visits = replay_messages(root.path / IN_ROOT.lstrip("/") / "arm64.jsonl")
-        truth_in = sum(c["direction"] == "in" for c in truth["devices"]["entrance"]["crossings"])
-        assert arm_crossings == x86_crossings and arm_crossings[("door", "in")] == truth_in
-        assert len(arm_visits) == len(x86_visits)
-        codes = [(a["code"], b["code"]) for a, b in zip(sorted(x86_visits, key=lambda v: v["track"]),
-                                                       sorted(arm_visits, key=lambda v: v["track"])) if a["code"]]
-        assert codes and all(hamming(a, b) <= 32 for a, b in codes)  # same faces, same key: ~0 of 512 bits apart
-        print(json.dumps({"in": arm_crossings[("door", "in")], "visits": len(arm_visits),
-                          "code_bits_apart": [hamming(a, b) for a, b in codes]}))
-    finally:
-        root.remove()
+    x86_crossings, x86_visits = replay_messages(directory / "x86.jsonl")
+    arm_crossings, arm_visits = replay_messages(root.path / IN_ROOT.lstrip("/") / "arm64.jsonl")
+    truth_in = sum(c["direction"] == "in" for c in truth["devices"]["entrance"]["crossings"])
+    assert arm_crossings == x86_crossings and arm_crossings[("door", "in")] == truth_in
+    assert len(arm_visits) == len(x86_visits)
+    codes = [(a["code"], b["code"]) for a, b in zip(sorted(x86_visits, key=lambda v: v["track"]),
+                                                   sorted(arm_visits, key=lambda v: v["track"])) if a["code"]]
+    assert codes and all(hamming(a, b) <= 32 for a, b in codes)  # same faces, same key: ~0 of 512 bits apart
+    print(json.dumps({"in": arm_crossings[("door", "in")], "visits": len(arm_visits),
+                      "code_bits_apart": [hamming(a, b) for a, b in codes]}))

@@ -17,13 +17,12 @@ HOST = "lab-entrance"
 
 
 @pytest.fixture(scope="module")
-def unit(debian_base, tmp_path_factory, wheel):
+def unit(debian_base, make_root, tmp_path_factory, wheel):
     directory = tmp_path_factory.mktemp("fleet")
-    root = DebRoot(debian_base(HOST_ARCH), directory / "unit")
+    root = make_root(debian_base(HOST_ARCH), directory / "unit")
     lab = Lab(directory, {HOST: (root.path, {"footfall_role": "entrance", "footfall_camera": "usb"})})
     first = lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
-    yield lab, root, first
-    root.remove()
+    return lab, root, first
 
 
 def current_release(root: DebRoot) -> str:

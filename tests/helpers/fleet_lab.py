@@ -16,6 +16,7 @@ from pki import Ca
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE = ROOT / "ansible"
 BIN = Path(sys.executable).parent
+PIP_ENV = {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
 
 
 def build_wheel(out: Path, version: str | None = None) -> Path:
@@ -71,6 +72,8 @@ class Lab:
             "edge_base_admins": [{"name": "installer", "ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxhYmxhYmxhYmxhYmxhYmxhYmxhYmxhYmxhYmxhYmxh installer@lab"]}],
             "edge_base_ssh_allow_from": ["10.0.0.0/8", "fd00::/8"],
             "edge_base_ntp_servers": ["ntp.lab.example"],
+            # the unit's pip reaches PyPI the way this machine's does (a proxy or a mirror, if any)
+            "edge_app_pip_environment": {k: v for k, v in os.environ.items() if k in PIP_ENV},
         }))
         self.vault_password = directory / "vault-password"
         self.vault_password.write_text(secrets.token_hex(16))
