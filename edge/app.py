@@ -140,8 +140,14 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
     cam = cfg.camera
     is_file = Path(cam.source).is_file()
     start_ts = file_start_ts(cam.source) if is_file and fast else None
+
+    def idle() -> None:  # no camera: alive for the watchdog (it is for a hung process, not a missing camera)
+        notify.watchdog()
+        if (m := health.due(time.time())) is not None:
+            emit(m)
+
     source = ReconnectingSource(lambda: open_source(cam.source, cam.backend, width=cam.width, height=cam.height,
-                                                    fps=cam.fps, start_ts=start_ts), stop)
+                                                    fps=cam.fps, start_ts=start_ts), stop, on_idle=idle)
     frames = source.frames()
     if is_file and not fast:
         frames = paced(frames, stop)

@@ -7,7 +7,7 @@ import shutil
 import stat
 
 import pytest
-from debroot import HOST_ARCH, DebRoot
+from debroot import HOST_ARCH, BootedRoot, DebRoot, Unavailable
 from fleet_lab import Lab, build_wheel
 
 from edge.models import DEFAULT_DIR
@@ -51,6 +51,8 @@ def test_site_playbook_installs_everything(unit, wheel):
         "FOOTFALL_MODELS_DIR": "/opt/footfall/current/models", "CREDENTIALS_DIRECTORY": "/etc/footfall/credentials"})
     assert check.returncode == 0 and "client certificate /etc/footfall/tls/device.crt matches its key" in check.stdout
     assert root.run("id", "-nG", "footfall").stdout.split() == ["footfall", "video"]
+    rules = root.run("nft", "--check", "--file", "/etc/nftables.conf")  # the host kernel checks the rules
+    assert rules.returncode == 0, rules.stderr
 
 
 def test_second_run_changes_nothing_and_check_mode_is_clean(unit, wheel):
@@ -84,3 +86,40 @@ def test_update_rolls_back_a_release_that_fails_its_health_check(unit, wheel, tm
     assert current_release(root).startswith("0.1.1-")
     version = root.run("/opt/footfall/current/bin/footfall-edge", "--version")
     assert "0.1.1" in version.stdout
+
+
+def test_update_on_a_booted_unit_restarts_the_service_and_rolls_back_a_failing_release(unit, tmp_path):
+    """The same root booted with systemd as PID 1: the live path of update.yml (restart, the 20 s watch, rollback)."""
+    lab, root, first = unit
+    assert first.rc == 0
+    try:
+        booted = BootedRoot(root)
+    except Unavailable as e:
+        pytest.skip(str(e))
+
+    def service() -> dict:
+        out = booted.run("systemctl", "show", "footfall-edge", "--property=ActiveState,NRestarts,MainPID").stdout
+        return dict(line.split("=", 1) for line in out.split())
+
+    try:
+        assert service()["ActiveState"] == "active"  # enabled by site.yml, started at boot
+        lab.connect(HOST, ansible_connection="community.docker.nsenter", ansible_nsenter_pid=booted.pid)
+        new_wheel = build_wheel(tmp_path / "dist", version="0.1.2")
+        before = service()["MainPID"]
+        landed = lab.play("update.yml", "-e", f"edge_app_wheel={new_wheel}")
+        assert landed.rc == 0, landed.failures
+        good = current_release(root)
+        now = service()
+        assert good.startswith("0.1.2-") and now["ActiveState"] == "active" and now["MainPID"] != before
+        assert now["NRestarts"] == "0", booted.run("journalctl", "-u", "footfall-edge", "-n", "40", "--no-pager").stdout
+
+        bad_models = tmp_path / "models"
+        shutil.copytree(DEFAULT_DIR, bad_models)
+        (bad_models / "sface_dynint8.tflite").write_bytes(b"not a model")
+        failed = lab.play("update.yml", "-e", f"edge_app_wheel={new_wheel}", "-e", f"edge_app_models_src={bad_models}")
+        assert failed.rc != 0 and any(f"rolled back to {good}" in f for f in failed.failures), failed.failures
+        after = service()
+        assert current_release(root) == good and after["ActiveState"] == "active" and after["MainPID"] != now["MainPID"]
+    finally:
+        booted.stop()
+        lab.connect(HOST, ansible_connection="community.general.chroot")

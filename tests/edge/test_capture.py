@@ -1,4 +1,5 @@
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -107,3 +108,37 @@ def test_monitor_flags_frozen_and_dark_feeds():
     states = [m.update(frame(3, 8 + i * 0.1, noise=2)) for i in range(30)]
     assert states[-1] == "dark"
     assert m.update(frame(120, 12, noise=8)) == "ok"
+
+
+def test_waiting_for_a_camera_keeps_calling_on_idle():
+    """A missing camera must not starve the watchdog or silence health while the backoff waits."""
+    stop = threading.Event()
+    ticks = []
+
+    def opener():
+        raise CaptureError("cannot open '/dev/video9'")
+
+    src = ReconnectingSource(opener, stop, initial_s=5.0, max_s=5.0, on_idle=lambda: ticks.append(time.monotonic()))
+    threading.Timer(2.6, stop.set).start()
+    assert list(src.frames()) == [] and src.state == "lost"
+    assert len(ticks) >= 3 and max(b - a for a, b in zip(ticks, ticks[1:])) <= 1.5
+
+
+def test_service_without_its_camera_stays_up_and_reports_it_lost(tmp_path):
+    """`run` with an absent camera: it keeps running (no watchdog starvation) and queues health saying `lost`."""
+    import json
+    import sqlite3
+
+    from edge.app import run
+    from edge.config import EdgeConfig
+
+    cfg = EdgeConfig.model_validate({"site": "lab", "device": "cam-gone", "role": "entrance", "timezone": "UTC",
+                                     "privacy": {"level": "counts"}, "camera": {"source": "/dev/video-missing"},
+                                     "health_interval_s": 5, "outbox": {"dir": str(tmp_path)},
+                                     "mqtt": {"host": "127.0.0.1", "port": 1}})  # no broker: messages stay queued
+    stop = threading.Event()
+    threading.Timer(11.5, stop.set).start()
+    assert run(cfg, stop=stop) == 0
+    with sqlite3.connect(tmp_path / "outbox.sqlite") as db:
+        health = [json.loads(p) for t, p in db.execute("SELECT topic, payload FROM outbox") if t.endswith("/health")]
+    assert len(health) >= 2 and {h["camera"] for h in health} == {"lost"}

@@ -72,9 +72,15 @@ class DebRoot:
             for ca in sorted(Path("/usr/local/share/ca-certificates").glob("*.crt")):
                 shutil.copy(ca, path / "usr/local/share/ca-certificates" / ca.name)
                 bundle.write(ca.read_text())
-        mounted = subprocess.run(["mount", "-t", "proc", "proc", str(path / "proc")], capture_output=True, text=True)
+        self.open()
+
+    def open(self) -> None:
+        proc = self.path / "proc"
+        if os.path.ismount(proc):
+            return
+        mounted = subprocess.run(["mount", "-t", "proc", "proc", str(proc)], capture_output=True, text=True)
         if mounted.returncode != 0:
-            raise Unavailable(f"cannot mount /proc in {path}: {mounted.stderr.strip()}")
+            raise Unavailable(f"cannot mount /proc in {self.path}: {mounted.stderr.strip()}")
 
     def run(self, *argv: str, **kwargs) -> subprocess.CompletedProcess:
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -91,3 +97,65 @@ class DebRoot:
         if os.path.ismount(self.path / "proc"):
             raise RuntimeError(f"{self.path}/proc is still mounted: not removing the root")
         shutil.rmtree(self.path)
+
+
+class BootedRoot:
+    """The root booted with systemd as PID 1 (systemd-nspawn), sharing the host's network: a unit with a live
+    service manager, reached by the nsenter connection. Units that would touch the host (sshd on port 22, the
+    firewall, the clock) are masked first."""
+
+    MASKED = ("ssh.service", "nftables.service", "chrony.service", "unattended-upgrades.service")
+
+    def __init__(self, root: DebRoot, timeout: float = 90):
+        import time
+
+        _apt_install("systemd-container")
+        self.root = root
+        root.close()  # nspawn mounts its own /proc
+        subprocess.run(["systemctl", "--root", str(root.path), "mask", *self.MASKED], capture_output=True, check=True)
+        self.proc = subprocess.Popen(["systemd-nspawn", "-D", str(root.path), "--boot", "--register=no", "--keep-unit",
+                                      "--quiet", "--console=pipe"], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        self.pid = None
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self.pid = self.pid or self._init_pid()
+            if self.pid and self.run("systemctl", "is-system-running").stdout.strip() in ("running", "degraded"):
+                return
+            time.sleep(1)
+        err = self.proc.stderr.read().decode(errors="replace") if self.proc.poll() is not None else "timeout"
+        self.stop()
+        raise Unavailable(f"systemd-nspawn could not boot {root.path}: {err.strip()[-300:]}")
+
+    def _init_pid(self) -> int | None:
+        """The container's systemd: the descendant of systemd-nspawn named systemd (its root is not visible from here)."""
+        parents = {}
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit():
+                    status = dict(line.split(":\t", 1) for line in (entry / "status").read_text().splitlines() if ":\t" in line)
+                    parents[int(entry.name)] = (int(status["PPid"]), status["Name"])
+            except (OSError, KeyError, ValueError):
+                continue
+        for pid, (ppid, name) in parents.items():
+            ancestor = ppid
+            while name == "systemd" and ancestor > 1:
+                if ancestor == self.proc.pid:
+                    return pid
+                ancestor = parents.get(ancestor, (0, ""))[0]
+        return None
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["nsenter", f"--target={self.pid}", "--mount", "--pid", "--uts", "--ipc", "--", *argv],
+                              capture_output=True, text=True)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: nspawn asks the container's systemd to power off
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        subprocess.run(["systemctl", "--root", str(self.root.path), "unmask", *self.MASKED], capture_output=True)
+        self.root.open()

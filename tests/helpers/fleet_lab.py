@@ -84,6 +84,12 @@ class Lab:
         self.inventory = inv / "hosts.yml"
         self.site_secret = vault["vault_site_secret"]
 
+    def connect(self, host: str, **connection) -> None:
+        """Reach `host` another way (e.g. the nsenter connection into a booted root)."""
+        inventory = yaml.safe_load(self.inventory.read_text())
+        inventory["all"]["children"]["edge"]["hosts"][host].update(connection)
+        self.inventory.write_text(yaml.safe_dump(inventory))
+
     def play(self, playbook: str, *args: str, check: bool = False, timeout: int = 3600) -> PlayResult:
         env = os.environ | {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"),
                             "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": str(self.dir / "ansible-tmp")}
