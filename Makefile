@@ -27,9 +27,9 @@ test-arm64: install
 demo: install
 	$(BIN)/footfall-bench demo --out out/demo
 
-# the wheel ansible/ installs on edge units (edge_app_wheel)
+# the wheel ansible/ installs on edge units (edge_app_wheel): footfall.protocol and footfall.edge only (setup.py)
 wheel: install
-	rm -rf dist && $(BIN)/pip wheel -q --no-deps -w dist .
+	rm -rf dist && FOOTFALL_TARGET=edge $(BIN)/pip wheel -q --no-deps -w dist .
 
 # pin what a fresh edge venv resolves to, so every unit runs the same versions
 edge-constraints: wheel

@@ -27,7 +27,7 @@ def render(faces: Path, out: Path, spec_file: str | None, devices: str | None, *
     """Render scenes with ground truth: one video and edge config per device, and truth.json."""
     from tqdm import tqdm
 
-    from protocol.configfile import ConfigError
+    from footfall.protocol.configfile import ConfigError
 
     from .render import render_scene
     from .render.spec import load_spec

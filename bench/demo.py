@@ -23,9 +23,9 @@ def bin_of(name: str) -> str:
 
 
 def run_demo(out: Path, duration_s: float, keep: bool) -> dict:
-    from cloud.config import CloudConfig
-    from cloud.ingest.service import Ingest
-    from cloud.local_services import LocalServices
+    from footfall.cloud.config import CloudConfig
+    from footfall.cloud.ingest.service import Ingest
+    from footfall.devserver.services import LocalServices
 
     out = out.resolve()
     faces, visitors = (SHARED_FACES, 8) if SHARED_FACES.is_dir() else (FIXTURE_FACES, 4)
@@ -106,7 +106,7 @@ def report(db, truth) -> dict:
 @click.command()
 @click.option("--out", default="out/demo", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--duration", "duration_s", default=120.0, show_default=True, help="scene length, s")
-@click.option("--keep", is_flag=True, help="leave the servers running (stop: footfall-cloud services down --dir OUT/services)")
+@click.option("--keep", is_flag=True, help="leave the servers running (stop: footfall-dev services down --dir OUT/services)")
 def main(out: Path, duration_s: float, keep: bool) -> None:
     """Run the end-to-end demo on local servers and compare what lands in InfluxDB with the scene's truth."""
     run_demo(out, duration_s, keep)

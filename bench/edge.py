@@ -12,9 +12,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-if __name__ == "__main__":  # run as a script, bench/ is on sys.path first and this file would shadow the edge package
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import json
 import os
 import resource
@@ -37,10 +34,10 @@ def run_ours(video: str, config: str | None, max_frames: int, embed_threads: int
     import cv2
 
     cv2.setNumThreads(1)
-    from edge.capture.sources import OpenCvSource
-    from edge.config import EdgeConfig
-    from edge.pipeline import EdgePipeline
-    from protocol.configfile import load_config
+    from footfall.edge.capture.sources import OpenCvSource
+    from footfall.edge.config import EdgeConfig
+    from footfall.edge.pipeline import EdgePipeline
+    from footfall.protocol.configfile import load_config
 
     if config:
         cfg = load_config(config, EdgeConfig)
@@ -108,10 +105,10 @@ def sface_median_ms(threads: int, repeats: int = 200) -> float:
 
     import cv2
 
-    from edge.capture.frame import Frame
-    from edge.detect.blazeface import BlazeFace
-    from edge.embed.align import align
-    from edge.embed.sface import SFace
+    from footfall.edge.capture.frame import Frame
+    from footfall.edge.detect.blazeface import BlazeFace
+    from footfall.edge.embed.align import align
+    from footfall.edge.embed.sface import SFace
 
     image = cv2.imread(str(ROOT / "tests" / "fixtures" / "faces" / "person_b" / "person_b_1.jpg"))
     crop = align(image, BlazeFace()(Frame(image, 0, 0, "")).keypoints[0])

@@ -9,10 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.capture.frame import Frame
-from edge.detect.blazeface import BlazeFace
-from edge.embed.align import align
-from edge.embed.sface import SFace
+from footfall.edge.capture.frame import Frame
+from footfall.edge.detect.blazeface import BlazeFace
+from footfall.edge.embed.align import align
+from footfall.edge.embed.sface import SFace
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
 

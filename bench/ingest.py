@@ -12,9 +12,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-if __name__ == "__main__":  # run as a script, bench/ is on sys.path first and bench/edge.py would shadow the edge package
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import json
 import tempfile
 import threading
@@ -25,12 +22,12 @@ from datetime import datetime, timedelta, timezone
 import click
 import paho.mqtt.client as mqtt
 
-from cloud.config import CloudConfig
-from cloud.ingest.service import Ingest
-from cloud.local_services import LocalServices
-from cloud.store.influx import InfluxV1
-from cloud.store.points import points_for
-from protocol import CountsMessage, LineCount, ZoneCount, encode, topic_for
+from footfall.cloud.config import CloudConfig
+from footfall.cloud.ingest.service import Ingest
+from footfall.devserver.services import LocalServices
+from footfall.cloud.store.influx import InfluxV1
+from footfall.cloud.store.points import points_for
+from footfall.protocol import CountsMessage, LineCount, ZoneCount, encode, topic_for
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 

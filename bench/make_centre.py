@@ -9,11 +9,7 @@ benchmark can report its figures on identities the centre never saw.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-
-if __name__ == "__main__":  # run as a script, bench/ is on sys.path first and bench/edge.py would shadow the edge package
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import hashlib
 import json
@@ -22,10 +18,10 @@ import click
 import cv2
 import numpy as np
 
-from edge.capture.frame import Frame
-from edge.detect.blazeface import BlazeFace
-from edge.embed.align import align
-from edge.embed.sface import SFace
+from footfall.edge.capture.frame import Frame
+from footfall.edge.detect.blazeface import BlazeFace
+from footfall.edge.embed.align import align
+from footfall.edge.embed.sface import SFace
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

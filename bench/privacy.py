@@ -10,17 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-if __name__ == "__main__":  # run as a script, bench/ is on sys.path first and bench/edge.py would shadow the edge package
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import json
 
 import click
 import numpy as np
 
-from bench.faceset import embed_identity_folders, pairs
-from bench.metrics import d_sys, tar_at_far
-from edge.identify.codes import CODE_BITS, Coder, period_key
+from footfall.bench.faceset import embed_identity_folders, pairs
+from footfall.bench.metrics import d_sys, tar_at_far
+from footfall.edge.identify.codes import CODE_BITS, Coder, period_key
 
 DEFAULT_SETS = ["deepface_ids", "dlib_johns"]  # colour photos, like the cameras; LFW (grayscale crops) reported apart
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "faces"
@@ -113,7 +110,7 @@ def irreversibility(E, labels, gen, imp, rng, max_distance: int, tries: int = 10
     Forged code ("wolf"): the bitwise majority of everyone else's codes, matched against the target's code; compared with
     the same attack on raw embeddings (their mean), since no code can be safer than the biometric it comes from.
     """
-    from edge.identify.codes import embedding_centre
+    from footfall.edge.identify.codes import embedding_centre
 
     X = _unit(E - embedding_centre())
     t_raw = tar_at_far((X[gen[:, 0]] * X[gen[:, 1]]).sum(1), (X[imp[:, 0]] * X[imp[:, 1]]).sum(1), 0.001)[1]

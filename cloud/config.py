@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
+from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
 
 
 class Mqtt(MqttSettings):

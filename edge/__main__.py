@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from protocol.configfile import validate_config_command
+from footfall.protocol.configfile import validate_config_command
 
 from . import __version__
 from .config import EdgeConfig
@@ -23,7 +23,7 @@ main.add_command(validate_config_command(EdgeConfig, "an edge"))
 
 
 def load_or_exit(config_file: str) -> EdgeConfig:
-    from protocol.configfile import ConfigError, load_config
+    from footfall.protocol.configfile import ConfigError, load_config
 
     try:
         return load_config(config_file, EdgeConfig)

@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from edge import __version__
-from edge.capture.frame import Frame
-from edge.capture.monitor import FeedMonitor
-from edge.config import EdgeConfig
-from edge.models import short_hash
-from edge.pipeline import EdgePipeline
-from protocol import HealthMessage
+from footfall.edge import __version__
+from footfall.edge.capture.frame import Frame
+from footfall.edge.capture.monitor import FeedMonitor
+from footfall.edge.config import EdgeConfig
+from footfall.edge.models import short_hash
+from footfall.edge.pipeline import EdgePipeline
+from footfall.protocol import HealthMessage
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +121,12 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
     """The service: camera -> pipeline -> outbox -> MQTT, until SIGTERM."""
     import signal
 
-    from edge.capture.reconnect import ReconnectingSource
-    from edge.capture.sources import open_source
-    from edge.publish.mqtt import Publisher
-    from edge.publish.outbox import Outbox
-    from edge.systemd import Notifier
-    from protocol import encode, topic_for
+    from footfall.edge.capture.reconnect import ReconnectingSource
+    from footfall.edge.capture.sources import open_source
+    from footfall.edge.publish.mqtt import Publisher
+    from footfall.edge.publish.outbox import Outbox
+    from footfall.edge.systemd import Notifier
+    from footfall.protocol import encode, topic_for
 
     stop = stop or threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -174,8 +174,8 @@ def replay(cfg: EdgeConfig, source: str, events_out: Path, secret: bytes | None,
            progress: bool = True) -> dict:
     from tqdm import tqdm
 
-    from edge.capture.sources import OpenCvSource
-    from protocol import encode
+    from footfall.edge.capture.sources import OpenCvSource
+    from footfall.protocol import encode
 
     src = OpenCvSource(source, fps=cfg.camera.fps, start_ts=file_start_ts(source) if start_ts is None else start_ts)
     pipeline = EdgePipeline(cfg, secret)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
+from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
 
 # Geometry is in normalised image coordinates (0..1) so it survives a resolution change.
 Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]

@@ -9,12 +9,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
-from edge.capture.frame import Frame
-from edge.config import EdgeConfig
-from edge.detect.blazeface import VARIANTS, BlazeFace
-from edge.events.aggregator import EventAggregator, Visit, utc
-from edge.track.tracker import FaceTracker, Tracks
-from protocol import CountsMessage, VisitMessage
+from footfall.edge.capture.frame import Frame
+from footfall.edge.config import EdgeConfig
+from footfall.edge.detect.blazeface import VARIANTS, BlazeFace
+from footfall.edge.events.aggregator import EventAggregator, Visit, utc
+from footfall.edge.track.tracker import FaceTracker, Tracks
+from footfall.protocol import CountsMessage, VisitMessage
 
 MIN_VISIT_S = 0.5  # a track shorter than this that crossed no line is detector noise, not a visitor
 
@@ -59,11 +59,11 @@ class EdgePipeline:
         self.embedder = self.codebook = self.gallery = None
         level = cfg.privacy.level
         if level != "counts":  # at `counts` no embedding model is even loaded
-            from edge.embed.track_embedder import TrackEmbedder
-            from edge.identify.codebook import CodeBook
+            from footfall.edge.embed.track_embedder import TrackEmbedder
+            from footfall.edge.identify.codebook import CodeBook
 
             if embedder_factory is None:
-                from edge.embed.sface import SFace
+                from footfall.edge.embed.sface import SFace
 
                 embedder_factory = SFace
             if site_secret is None:
@@ -73,7 +73,7 @@ class EdgePipeline:
             rot = cfg.privacy.rotation
             self.codebook = CodeBook(site_secret, cfg.site, cfg.timezone, rot.period, rot.hour)
             if level == "device":
-                from edge.identify.gallery import DeviceGallery
+                from footfall.edge.identify.gallery import DeviceGallery
 
                 self.gallery = DeviceGallery()
 

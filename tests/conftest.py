@@ -12,7 +12,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def services(tmp_path_factory):
-    from cloud.local_services import LocalServices
+    from footfall.devserver.services import LocalServices
 
     local = LocalServices(tmp_path_factory.mktemp("services"))
     local.up()
@@ -23,7 +23,7 @@ def services(tmp_path_factory):
 @pytest.fixture
 def influx(services):
     """A fresh database on the shared influxd for one test."""
-    from cloud.store.influx import InfluxV1
+    from footfall.cloud.store.influx import InfluxV1
 
     db = InfluxV1(services.influxd.url, f"t_{uuid.uuid4().hex[:12]}")
     db.ensure_database()
@@ -49,8 +49,8 @@ def fixture_faces() -> Path:
 @pytest.fixture(scope="session")
 def scene(tmp_path_factory):
     """A short rendered mall scene from the committed faces: 4 identities, two of them come back."""
-    from bench.render import render_scene
-    from bench.render.spec import SceneSpec
+    from footfall.bench.render import render_scene
+    from footfall.bench.render.spec import SceneSpec
 
     out = tmp_path_factory.mktemp("scene")
     # A fixed key makes the codes, and so the cloud's linking, the same on every run. With a fresh random key each
@@ -81,9 +81,9 @@ def _replay_scene(scene_dir: Path, device: str, events: Path, **overrides) -> li
     """Replay one device of a rendered scene through the real pipeline; returns the messages as dicts."""
     import json
 
-    from edge.app import replay
-    from edge.config import EdgeConfig
-    from protocol.configfile import load_config
+    from footfall.edge.app import replay
+    from footfall.edge.config import EdgeConfig
+    from footfall.protocol.configfile import load_config
 
     cfg = load_config(scene_dir / f"{device}.yaml", EdgeConfig)
     if overrides:

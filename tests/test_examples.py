@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from cloud.config import CloudConfig
-from edge.config import EdgeConfig
-from protocol.configfile import load_config
+from footfall.cloud.config import CloudConfig
+from footfall.edge.config import EdgeConfig
+from footfall.protocol.configfile import load_config
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "deploy" / "examples"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.capture.frame import Frame
-from edge.detect.blazeface import BlazeFace
+from footfall.edge.capture.frame import Frame
+from footfall.edge.detect.blazeface import BlazeFace
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, Field
 
-from protocol.configfile import Id, Strict, TimeZone, load_config
+from footfall.protocol.configfile import Id, Strict, TimeZone, load_config
 
 
 class SceneSpec(Strict):

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 from enum import Enum
 
-from cloud.link.linker import SiteLinker
-from cloud.store.points import points_for
-from protocol import ProtocolError, VisitMessage, decode, parse_message
+from footfall.cloud.link.linker import SiteLinker
+from footfall.cloud.store.points import points_for
+from footfall.protocol import ProtocolError, VisitMessage, decode, parse_message
 
 from .state import IngestState
 

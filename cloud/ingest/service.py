@@ -9,10 +9,10 @@ import zlib
 
 import paho.mqtt.client as mqtt
 
-from cloud.config import CloudConfig
-from cloud.store.influx import InfluxV1
-from cloud.store.writer import Writer
-from protocol import subscription
+from footfall.cloud.config import CloudConfig
+from footfall.cloud.store.influx import InfluxV1
+from footfall.cloud.store.writer import Writer
+from footfall.protocol import subscription
 
 from .handler import DEAD_LETTER_TOPIC, Handler
 from .state import IngestState

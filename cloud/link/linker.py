@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from influxdb_client import Point, WritePrecision
 
-from cloud.config import Site
-from protocol import VisitMessage
+from footfall.cloud.config import Site
+from footfall.protocol import VisitMessage
 
 from .index import CodeIndex
 

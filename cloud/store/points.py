@@ -10,7 +10,7 @@ from datetime import datetime
 
 from influxdb_client import Point, WritePrecision
 
-from protocol import CountsMessage, HealthMessage, VisitMessage
+from footfall.protocol import CountsMessage, HealthMessage, VisitMessage
 
 MEASUREMENTS = {
     "footfall_line": "in / out crossings per counting line and interval",

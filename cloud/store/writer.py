@@ -6,7 +6,7 @@ import threading
 
 from tenacity import wait_exponential_jitter
 
-from cloud.ingest.state import IngestState
+from footfall.cloud.ingest.state import IngestState
 
 from .influx import InfluxError, InfluxV1
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from edge.capture.frame import Frame
-from edge.models import TfliteModel
+from footfall.edge.capture.frame import Frame
+from footfall.edge.models import TfliteModel
 
 from .detections import Detections
 

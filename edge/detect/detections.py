@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.capture.frame import Frame
+from footfall.edge.capture.frame import Frame
 
 # BlazeFace keypoint order, from the subject's point of view.
 RIGHT_EYE, LEFT_EYE, NOSE, MOUTH, RIGHT_EAR, LEFT_EAR = range(6)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
+from footfall.edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 
 # ArcFace template: eye on the image's left (the subject's right), other eye, nose, mouth corners.
 ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],

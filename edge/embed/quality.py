@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.detect.detections import LEFT_EYE, NOSE, RIGHT_EYE
+from footfall.edge.detect.detections import LEFT_EYE, NOSE, RIGHT_EYE
 
 FULL_SIZE_EYE_PX = 40.0  # eye distance at which size stops mattering (~100 px faces)
 FULL_SHARPNESS = 150.0  # variance of the Laplacian of the aligned crop where blur stops mattering

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.models import TfliteModel
+from footfall.edge.models import TfliteModel
 
 MODEL_FILE = "sface_dynint8.tflite"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from edge.config import EdgeConfig
-from edge.embed.quality import geometry_score
-from edge.track.tracker import FinishedTrack, Tracks
-from protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
+from footfall.edge.config import EdgeConfig
+from footfall.edge.embed.quality import geometry_score
+from footfall.edge.track.tracker import FinishedTrack, Tracks
+from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
 
 from .geometry import CountingLine, Zone
 

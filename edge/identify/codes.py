@@ -16,7 +16,7 @@ import numpy as np
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from edge.models import verified_path
+from footfall.edge.models import verified_path
 
 CODE_BITS = 512  # 256 keeps 94% of the raw TAR at FAR 0.1% on the mixed face sets, 512 keeps 99% (docs/privacy.md)
 CENTRE_FILE = "sface_centre.json"

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 import paho.mqtt.client as mqtt
 from tenacity import wait_exponential_jitter
 
-from edge.config import EdgeConfig
-from protocol import StatusMessage, encode, topic_for
+from footfall.edge.config import EdgeConfig
+from footfall.protocol import StatusMessage, encode, topic_for
 
 from .outbox import Outbox
 

@@ -12,8 +12,8 @@ from typing import Literal
 import numpy as np
 from norfair import Detection, Tracker
 
-from edge.capture.frame import Frame
-from edge.detect.detections import Detections
+from footfall.edge.capture.frame import Frame
+from footfall.edge.detect.detections import Detections
 
 State = Literal["new", "active", "lost"]
 

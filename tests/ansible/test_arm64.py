@@ -15,8 +15,8 @@ import pytest
 from debroot import HOST_ARCH
 from fleet_lab import Lab
 
-from bench.render import render_scene
-from bench.render.spec import SceneSpec
+from footfall.bench.render import render_scene
+from footfall.bench.render.spec import SceneSpec
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(os.environ.get("FOOTFALL_ARM64") != "1" and HOST_ARCH != "arm64",
@@ -60,7 +60,7 @@ def test_arm64_unit_installs_and_counts_like_x86(debian_base, make_root, tmp_pat
     config = root.path / IN_ROOT.lstrip("/") / "entrance.yaml"
     config.write_text(config.read_text().replace(str(scene), IN_ROOT))
 
-    host = subprocess.run([sys.executable, "-m", "edge", "replay", "--config", str(scene / "entrance.yaml"), "--source",
+    host = subprocess.run([sys.executable, "-m", "footfall.edge", "replay", "--config", str(scene / "entrance.yaml"), "--source",
                            str(scene / "entrance.mp4"), "--events-out", str(directory / "x86.jsonl"), "--no-progress"],
                           capture_output=True, text=True, timeout=600)
     assert host.returncode == 0, host.stderr

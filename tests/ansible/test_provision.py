@@ -10,7 +10,7 @@ import pytest
 from debroot import HOST_ARCH, BootedRoot, DebRoot, Unavailable
 from fleet_lab import Lab, build_wheel
 
-from edge.models import DEFAULT_DIR
+from footfall.edge.models import DEFAULT_DIR
 
 pytestmark = pytest.mark.integration
 HOST = "lab-entrance"

@@ -4,8 +4,8 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from bench.cli import main
-from bench.placement import Camera, path, spot, summary
+from footfall.bench.cli import main
+from footfall.bench.placement import Camera, path, spot, summary
 
 # vfov = 2 atan(0.5): f_y = (720 / 2) / 0.5 = 720 px exactly
 VFOV = math.degrees(2 * math.atan(0.5))

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.metrics import d_sys, tar_at_far
+from footfall.bench.metrics import d_sys, tar_at_far
 
 
 def test_tar_at_far():
@@ -26,7 +26,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 @pytest.fixture(scope="module")
 def report():
-    from bench.privacy import DEFAULT_SETS, FIXTURES, run
+    from footfall.bench.privacy import DEFAULT_SETS, FIXTURES, run
 
     if not SHARED.is_dir():
         pytest.skip(f"shared data not present at {SHARED}")

@@ -3,10 +3,10 @@ import json
 import cv2
 import numpy as np
 
-from bench.render import render_scene
-from bench.render.spec import SceneSpec
-from edge.config import EdgeConfig
-from protocol.configfile import load_config
+from footfall.bench.render import render_scene
+from footfall.bench.render.spec import SceneSpec
+from footfall.edge.config import EdgeConfig
+from footfall.protocol.configfile import load_config
 
 
 def test_scene_has_videos_configs_and_truth(scene):
@@ -55,7 +55,7 @@ def test_same_seed_same_scene(tmp_path, fixture_faces):
 def test_cli_renders_from_a_spec_file(tmp_path, fixture_faces):
     from click.testing import CliRunner
 
-    from bench.cli import main
+    from footfall.bench.cli import main
 
     spec = tmp_path / "spec.yaml"
     spec.write_text("seed: 5\nvisitors: 1\nduration_s: 30\ndevices: [entrance]\nreturn_fraction: 0\n"

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from cloud.config import load
-from protocol.configfile import ConfigError
+from footfall.cloud.config import load
+from footfall.protocol.configfile import ConfigError
 
 MINIMAL = """sites:
   - id: mall-west
@@ -37,6 +37,6 @@ def test_errors(tmp_path, extra, line, field, reason):
 def test_validate_config_cli(tmp_path):
     f = tmp_path / "cloud.yaml"
     f.write_text(MINIMAL + "mqtt:\n  port: 0\n")
-    r = subprocess.run([sys.executable, "-m", "cloud", "validate-config", str(f)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "footfall.cloud", "validate-config", str(f)], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip() == f"{f}:5: mqtt.port: Input should be greater than or equal to 1"

@@ -2,10 +2,10 @@ import json
 import logging
 from datetime import datetime, timedelta, timezone
 
-from cloud.ingest.handler import Handler, Outcome
-from cloud.ingest.service import owner
-from cloud.ingest.state import IngestState
-from protocol import CountsMessage, LineCount, VisitMessage, encode, topic_for
+from footfall.cloud.ingest.handler import Handler, Outcome
+from footfall.cloud.ingest.service import owner
+from footfall.cloud.ingest.state import IngestState
+from footfall.protocol import CountsMessage, LineCount, VisitMessage, encode, topic_for
 
 NOW = datetime(2026, 11, 22, 10, 5, tzinfo=timezone.utc)
 
@@ -16,7 +16,7 @@ def counts(site="mall", **kw):
 
 
 def make(tmp_path, parked, sites=("mall",), owns=lambda s: True):
-    from cloud.config import Site
+    from footfall.cloud.config import Site
 
     state = IngestState(tmp_path / "ingest.sqlite")
     sites = {s: Site(id=s, timezone="UTC") for s in sites}
@@ -100,8 +100,8 @@ def test_dedupe_window_persists(tmp_path):
 def test_linker_checkpoint_survives_restart_and_is_wiped_with_its_period(tmp_path):
     import numpy as np
 
-    from cloud.config import Site
-    from cloud.link.linker import GRACE_S
+    from footfall.cloud.config import Site
+    from footfall.cloud.link.linker import GRACE_S
 
     now = [NOW.timestamp()]
     rng = np.random.default_rng(5)
@@ -137,6 +137,6 @@ def test_linker_checkpoint_survives_restart_and_is_wiped_with_its_period(tmp_pat
 
 
 def decode_period(payload: bytes) -> str:
-    from protocol import decode
+    from footfall.protocol import decode
 
     return decode(payload).period

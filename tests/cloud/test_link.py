@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cloud.config import Site
-from cloud.link.index import CodeIndex
-from cloud.link.linker import GRACE_S, SiteLinker
-from protocol import VisitMessage
+from footfall.cloud.config import Site
+from footfall.cloud.link.index import CodeIndex
+from footfall.cloud.link.linker import GRACE_S, SiteLinker
+from footfall.protocol import VisitMessage
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -70,8 +70,8 @@ def test_periods_are_separate_and_expire(site):
 def test_index_finds_what_a_linear_scan_finds_on_real_faces():
     if not SHARED.is_dir():
         pytest.skip(f"shared data not present at {SHARED}")
-    from bench.faceset import embed_identity_folders
-    from edge.identify.codes import Coder
+    from footfall.bench.faceset import embed_identity_folders
+    from footfall.edge.identify.codes import Coder
 
     labels, E, _ = embed_identity_folders([SHARED / "deepface_ids", SHARED / "dlib_johns", SHARED / "lfw_aligned_100pair"])
     codes = [np.packbits(b).tobytes().hex() for b in Coder(b"k" * 32).bits(E)]

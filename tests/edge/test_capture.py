@@ -5,10 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture.frame import Frame
-from edge.capture.monitor import FeedMonitor
-from edge.capture.reconnect import ReconnectingSource
-from edge.capture.sources import CaptureError, OpenCvSource, jetson_csi_pipeline, open_source
+from footfall.edge.capture.frame import Frame
+from footfall.edge.capture.monitor import FeedMonitor
+from footfall.edge.capture.reconnect import ReconnectingSource
+from footfall.edge.capture.sources import CaptureError, OpenCvSource, jetson_csi_pipeline, open_source
 
 
 @pytest.fixture
@@ -129,8 +129,8 @@ def test_service_without_its_camera_stays_up_and_reports_it_lost(tmp_path):
     import json
     import sqlite3
 
-    from edge.app import run
-    from edge.config import EdgeConfig
+    from footfall.edge.app import run
+    from footfall.edge.config import EdgeConfig
 
     cfg = EdgeConfig.model_validate({"site": "lab", "device": "cam-gone", "role": "entrance", "timezone": "UTC",
                                      "privacy": {"level": "counts"}, "camera": {"source": "/dev/video-missing"},

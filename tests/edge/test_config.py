@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import load
-from protocol.configfile import ConfigError
+from footfall.edge.config import load
+from footfall.protocol.configfile import ConfigError
 
 MINIMAL = """site: mall-west
 device: entrance-1
@@ -52,7 +52,7 @@ def test_bad_timezone(tmp_path):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "edge", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "footfall.edge", *args], capture_output=True, text=True)
 
 
 def test_validate_config_cli(tmp_path):

@@ -4,9 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture.frame import Frame
-from edge.detect.blazeface import VARIANTS, BlazeFace, ssd_anchors, weighted_nms
-from edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
+from footfall.edge.capture.frame import Frame
+from footfall.edge.detect.blazeface import VARIANTS, BlazeFace, ssd_anchors, weighted_nms
+from footfall.edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
 

@@ -5,12 +5,12 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.capture.frame import Frame
-from edge.detect.blazeface import BlazeFace
-from edge.embed.align import TEMPLATE, align, similarity
-from edge.embed.quality import geometry_score
-from edge.embed.sface import SFace
-from edge.embed.track_embedder import TrackEmbedder
+from footfall.edge.capture.frame import Frame
+from footfall.edge.detect.blazeface import BlazeFace
+from footfall.edge.embed.align import TEMPLATE, align, similarity
+from footfall.edge.embed.quality import geometry_score
+from footfall.edge.embed.sface import SFace
+from footfall.edge.embed.track_embedder import TrackEmbedder
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
 

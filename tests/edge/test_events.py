@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from edge.capture.frame import Frame
-from edge.config import EdgeConfig
-from edge.events.aggregator import EventAggregator
-from edge.events.geometry import CountingLine
-from edge.track.tracker import FinishedTrack, TrackedFace, Tracks
+from footfall.edge.capture.frame import Frame
+from footfall.edge.config import EdgeConfig
+from footfall.edge.events.aggregator import EventAggregator
+from footfall.edge.events.geometry import CountingLine
+from footfall.edge.track.tracker import FinishedTrack, TrackedFace, Tracks
 
 W, H = 1000, 1000
 

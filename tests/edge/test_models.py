@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from edge.models import DEFAULT_DIR, ModelError, TfliteModel, verified_path
+from footfall.edge.models import DEFAULT_DIR, ModelError, TfliteModel, verified_path
 
 FILES = ["face_detection_full_range_sparse.tflite", "face_detection_short_range.tflite", "sface_dynint8.tflite"]
 

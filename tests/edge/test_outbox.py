@@ -1,6 +1,6 @@
 import sqlite3
 
-from edge.publish.outbox import Outbox
+from footfall.edge.publish.outbox import Outbox
 
 
 def test_put_oldest_ack_in_order(tmp_path):

@@ -7,10 +7,10 @@ import textwrap
 from pathlib import Path
 
 
-from edge.config import EdgeConfig
-from edge.pipeline import EdgePipeline
-from protocol import decode
-from protocol.configfile import load_config
+from footfall.edge.config import EdgeConfig
+from footfall.edge.pipeline import EdgePipeline
+from footfall.protocol import decode
+from footfall.protocol.configfile import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,9 +67,9 @@ def test_replay_writes_nothing_but_the_event_stream(scene, tmp_path):
                 mode, flags = args[1] or "", args[2] or 0
                 if any(c in str(mode) for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR):
                     writes.append(str(args[0]))
-        from edge.app import replay
-        from edge.config import EdgeConfig
-        from protocol.configfile import load_config
+        from footfall.edge.app import replay
+        from footfall.edge.config import EdgeConfig
+        from footfall.protocol.configfile import load_config
         cfg = load_config({str(out / 'entrance.yaml')!r}, EdgeConfig)
         sys.addaudithook(hook)
         replay(cfg, {str(out / 'entrance.mp4')!r}, {str(events)!r}, cfg.site_secret.read(), progress=False)

@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 from pki import Ca
 
-from edge.models import DEFAULT_DIR
+from footfall.edge.models import DEFAULT_DIR
 
-CLI = [sys.executable, "-m", "edge"]
+CLI = [sys.executable, "-m", "footfall.edge"]
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from edge.systemd import Notifier
+from footfall.edge.systemd import Notifier
 
 ROOT = Path(__file__).resolve().parents[2]
 

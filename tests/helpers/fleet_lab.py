@@ -27,7 +27,8 @@ def build_wheel(out: Path, version: str | None = None) -> Path:
         shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv*", "out", "build", "dist", "tests", "*.egg-info"))
         pyproject = src / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', f'version = "{version}"', 1))
-    subprocess.run([BIN / "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)], check=True, capture_output=True)
+    subprocess.run([BIN / "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)], check=True, capture_output=True,
+                   env={**os.environ, "FOOTFALL_TARGET": "edge"})  # what `make wheel` puts on units
     return next(out.glob("footfall-*.whl"))
 
 

@@ -16,8 +16,8 @@ import yaml
 from pki import Ca
 from mqtt_recorder import Recorder
 
-from cloud.local_services import Mosquitto, free_port
-from protocol import parse_message
+from footfall.devserver.services import Mosquitto, free_port
+from footfall.protocol import parse_message
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def edge_config(tmp: Path, video: Path, port: int, device: str = "entrance-1", *
 
 
 def start_edge(config: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "edge", "run", "--config", str(config)],
+    return subprocess.Popen([sys.executable, "-m", "footfall.edge", "run", "--config", str(config)],
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT)
 
 
@@ -153,7 +153,7 @@ def test_published_bytes_carry_no_image_or_embedding(services, scene, tmp_path):
     cfg["outbox"] = {"dir": str(tmp_path / "state")}
     (tmp_path / "edge.yaml").write_text(yaml.safe_dump(cfg))
     rec = Recorder(services.mosquitto.port, topic="footfall/v1/mall-demo/#")
-    r = subprocess.run([sys.executable, "-m", "edge", "run", "--config", str(tmp_path / "edge.yaml"), "--fast"],
+    r = subprocess.run([sys.executable, "-m", "footfall.edge", "run", "--config", str(tmp_path / "edge.yaml"), "--fast"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert rec.wait_for(lambda ms: any(t.endswith("/visits") for t, _ in ms) and

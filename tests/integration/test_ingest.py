@@ -11,9 +11,9 @@ import pytest
 import yaml
 from mqtt_recorder import Recorder
 
-from cloud.config import CloudConfig
-from cloud.ingest.service import Ingest
-from protocol import parse_message
+from footfall.cloud.config import CloudConfig
+from footfall.cloud.ingest.service import Ingest
+from footfall.protocol import parse_message
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def publish_device(scene_dir, device, port, tmp_path) -> None:
     cfg["outbox"] = {"dir": str(tmp_path / device)}
     path = tmp_path / f"{device}.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "edge", "run", "--config", str(path), "--fast"],
+    r = subprocess.run([sys.executable, "-m", "footfall.edge", "run", "--config", str(path), "--fast"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
 
@@ -96,7 +96,7 @@ def test_scene_counts_reach_influx_and_no_code_does(services, scene, ingest, tmp
 def test_redelivered_counts_rewrite_not_add(services, ingest):
     import paho.mqtt.client as mqtt
 
-    from protocol import CountsMessage, LineCount, encode, topic_for
+    from footfall.protocol import CountsMessage, LineCount, encode, topic_for
 
     m = CountsMessage(site="mall-demo", device="door-x", seq=0, ts="2026-11-20T09:01:00Z",
                       interval_start="2026-11-20T09:00:00Z", interval_s=60, lines=[LineCount(line="door", **{"in": 7}, out=2)])
@@ -132,7 +132,7 @@ def publisher(port):
 def counts_msg(device: str, minute: int, n_in: int):
     from datetime import datetime, timedelta, timezone
 
-    from protocol import CountsMessage, LineCount
+    from footfall.protocol import CountsMessage, LineCount
 
     start = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=minute)
     return CountsMessage(site="mall-demo", device=device, seq=minute, ts=start + timedelta(seconds=60),
@@ -140,7 +140,7 @@ def counts_msg(device: str, minute: int, n_in: int):
 
 
 def test_influx_outage_of_two_minutes_loses_nothing(services, ingest):
-    from protocol import encode, topic_for
+    from footfall.protocol import encode, topic_for
 
     pub = publisher(services.mosquitto.port)
     topic = topic_for("mall-demo", "door-o", "counts")
@@ -175,8 +175,8 @@ def test_hostile_flood_is_parked_and_good_messages_stored(services, ingest):
 
     from mqtt_recorder import Recorder
 
-    from cloud.ingest.handler import DEAD_LETTER_TOPIC
-    from protocol import encode, topic_for
+    from footfall.cloud.ingest.handler import DEAD_LETTER_TOPIC
+    from footfall.protocol import encode, topic_for
 
     rng = random.Random(7)
     good_topic = topic_for("mall-demo", "door-h", "counts")
@@ -244,7 +244,7 @@ def test_hostile_flood_is_parked_and_good_messages_stored(services, ingest):
 
 
 def test_two_shards_give_the_same_totals_as_one(services, tmp_path):
-    from protocol import CountsMessage, LineCount, encode, topic_for
+    from footfall.protocol import CountsMessage, LineCount, encode, topic_for
 
     sites = [f"site-{i}" for i in range(8)]
     db = f"t_{uuid.uuid4().hex[:10]}"

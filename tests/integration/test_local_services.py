@@ -9,8 +9,8 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
-from cloud.local_services import LocalServices
-from protocol import StatusMessage, encode, parse_message, topic_for
+from footfall.devserver.services import LocalServices
+from footfall.protocol import StatusMessage, encode, parse_message, topic_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def test_point_written_and_read_back_with_influxql(influx):
 
 
 def test_influxql_error_is_reported(influx):
-    from cloud.store.influx import InfluxError
+    from footfall.cloud.store.influx import InfluxError
 
     with pytest.raises(InfluxError, match="error parsing query"):
         influx.query("SELEKT nonsense")
@@ -58,7 +58,7 @@ def test_influxql_error_is_reported(influx):
 
 def test_services_cli_up_and_down(tmp_path):
     root = tmp_path / "svc"
-    up = subprocess.run([sys.executable, "-m", "cloud", "services", "up", "--dir", str(root), "--detach"],
+    up = subprocess.run([sys.executable, "-m", "footfall.devserver", "services", "up", "--dir", str(root), "--detach"],
                         capture_output=True, text=True, timeout=120)
     assert up.returncode == 0, up.stderr
     state = json.loads((root / "services.json").read_text())
@@ -66,7 +66,7 @@ def test_services_cli_up_and_down(tmp_path):
     assert f"influxd    http://127.0.0.1:{state['influxd']['port']}" in up.stdout
     local = LocalServices(root)  # another process finds the running servers from services.json
     assert local.influxd.ready() and local.mosquitto.ready()
-    down = subprocess.run([sys.executable, "-m", "cloud", "services", "down", "--dir", str(root)],
+    down = subprocess.run([sys.executable, "-m", "footfall.devserver", "services", "down", "--dir", str(root)],
                           capture_output=True, text=True, timeout=60)
     assert down.returncode == 0
     assert not local.influxd.ready() and not local.mosquitto.ready()

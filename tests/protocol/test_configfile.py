@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from protocol.configfile import ConfigError, SecretRef, Strict, load_config
+from footfall.protocol.configfile import ConfigError, SecretRef, Strict, load_config
 
 
 class Inner(Strict):

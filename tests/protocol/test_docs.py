@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from protocol import Kind, parse_message
+from footfall.protocol import Kind, parse_message
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 

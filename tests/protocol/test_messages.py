@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from protocol import (
+from footfall.protocol import (
     MAX_PAYLOAD_BYTES,
     AlertMessage,
     CountsMessage,
@@ -20,7 +20,7 @@ from protocol import (
     parse_message,
     topic_for,
 )
-from protocol.messages import interval_start
+from footfall.protocol.messages import interval_start
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 HEAD = dict(site="mall-west", device="entrance-1", seq=7, ts=T0 + timedelta(seconds=61))

@@ -1,6 +1,6 @@
 import pytest
 
-from protocol import Kind, TopicError, parse_topic, subscription, topic_for
+from footfall.protocol import Kind, TopicError, parse_topic, subscription, topic_for
 
 
 def test_topic_round_trip_for_every_kind():

@@ -1,0 +1,1 @@
+"""Camera sources (file, RTSP, USB, picamera2, GStreamer), reconnect, and feed monitoring."""

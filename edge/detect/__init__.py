@@ -1,0 +1,1 @@
+"""Face detection: BlazeFace on LiteRT with our anchor decoding."""

@@ -1,0 +1,1 @@
+"""Face alignment, quality and embedding (SFace), best sightings per track."""

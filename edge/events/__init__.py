@@ -1,0 +1,1 @@
+"""Lines, zones, dwell and display attention: per-interval counts and visit events."""

@@ -1,0 +1,1 @@
+"""Rotating anonymous codes (period keys, keyed LSH) and the device gallery."""

@@ -1,0 +1,1 @@
+"""Durable outbox and MQTT publisher."""
