@@ -1,7 +1,9 @@
 """Shared fixtures. Integration tests run against real mosquitto and influxd started by deploy/local's code."""
 from __future__ import annotations
 
+import os
 import uuid
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -11,21 +13,42 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory):
-    from footfall.devserver.services import LocalServices
+def influxd(tmp_path_factory):
+    """One real influxd per test process (each xdist worker has its own); tests get their own database on it."""
+    from footfall.devserver.services import Influxd, ensure_installed, free_port
 
-    local = LocalServices(tmp_path_factory.mktemp("services"))
-    local.up()
-    yield local
-    local.down()
+    ensure_installed(("influxd",))
+    server = Influxd("influxd", tmp_path_factory.mktemp("influxd"), free_port())
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def influx(services):
+def broker(tmp_path_factory):
+    """A real mosquitto of this test's own (it starts in milliseconds): no retained message, queued session or
+    traffic of another test can reach it."""
+    from footfall.devserver.services import Mosquitto, ensure_installed, free_port
+
+    ensure_installed(("mosquitto",))
+    server = Mosquitto("mosquitto", tmp_path_factory.mktemp("broker"), free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def services(influxd, broker):
+    """The servers of deploy/local as one test sees them: the shared influxd and a broker of its own."""
+    return SimpleNamespace(influxd=influxd, mosquitto=broker)
+
+
+@pytest.fixture
+def influx(influxd):
     """A fresh database on the shared influxd for one test."""
     from footfall.cloud.store.influx import InfluxV1
 
-    db = InfluxV1(services.influxd.url, f"t_{uuid.uuid4().hex[:12]}")
+    db = InfluxV1(influxd.url, f"t_{uuid.uuid4().hex[:12]}")
     db.ensure_database()
     yield db
     db._call("POST", "/query", params={"q": f'DROP DATABASE "{db.database}"'})
@@ -46,21 +69,41 @@ def fixture_faces() -> Path:
     return FIXTURE_FACES
 
 
+def once_for_all_workers(tmp_path_factory, name: str, make) -> Path:
+    """A directory made by `make(dir)` once per test run, shared by every xdist worker (they wait for the first)."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's base directory, common to all workers
+    out = root / name
+    with FileLock(str(out) + ".lock"):
+        if not (out / ".done").exists():
+            out.mkdir(parents=True, exist_ok=True)
+            make(out)
+            (out / ".done").touch()
+    return out
+
+
 @pytest.fixture(scope="session")
 def scene(tmp_path_factory):
     """A short rendered mall scene from the committed faces: 4 identities, two of them come back."""
+    import json
+
     from footfall.bench.render import render_scene
     from footfall.bench.render.spec import SceneSpec
 
-    out = tmp_path_factory.mktemp("scene")
-    # A fixed key makes the codes, and so the cloud's linking, the same on every run. With a fresh random key each
-    # run, a genuine pair near the match radius was once left unlinked in CI (5 visitors for 4).
-    (out / "site.secret").write_text("5f" * 32)
-    spec = SceneSpec(seed=7, visitors=4, duration_s=100, return_fraction=1.0, store_visit_prob=1.0,
-                     display_pass_prob=1.0, look_prob=0.5, dwell_s=(4.0, 8.0), walk_s=(3.0, 4.0),
-                     devices=["entrance", "store-a", "display"])
-    truth = render_scene(spec, FIXTURE_FACES, out)
-    return out, truth
+    def make(out: Path) -> None:
+        # A fixed key makes the codes, and so the cloud's linking, the same on every run. With a fresh random key
+        # each run, a genuine pair near the match radius was once left unlinked in CI (5 visitors for 4).
+        (out / "site.secret").write_text("5f" * 32)
+        spec = SceneSpec(seed=7, visitors=4, duration_s=100, return_fraction=1.0, store_visit_prob=1.0,
+                         display_pass_prob=1.0, look_prob=0.5, dwell_s=(4.0, 8.0), walk_s=(3.0, 4.0),
+                         devices=["entrance", "store-a", "display"])
+        render_scene(spec, FIXTURE_FACES, out)
+
+    out = once_for_all_workers(tmp_path_factory, "scene", make)
+    return out, json.loads((out / "truth.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -40,16 +40,16 @@ def test_out_of_view_below_the_frame():
 
 
 def test_lens_sets_detection_range_and_resolution_sets_embedding_range():
-    def result(hfov, vfov, cols, rows):
-        return summary(path(Camera(2.4, 15, hfov, vfov, cols, rows), 1.0, 9.0, 0.5))
+    """Worked by hand: a level camera at face height, f_y = rows exactly (VFOV), so a 0.2 m face at d metres is
+    0.2 * rows / d pixels. The detector sees the frame letterboxed to 192 px: 0.2 * rows / d * 192 / columns =
+    21.6 / d model pixels at 16:9 whatever the resolution, >= 8 up to 2.7 m. The embedder needs 64 frame pixels:
+    144 / d at 720 rows (up to 2.25 m), 216 / d at 1080 rows (up to 3.375 m, but only where a face is found)."""
+    def result(cols, rows, hfov=90):
+        return summary(path(Camera(1.6, 0, hfov, VFOV, cols, rows), 1.0, 9.0, 0.5))
 
-    hd, full_hd = result(66, 41, 1280, 720), result(66, 41, 1920, 1080)
-    # the whole frame is letterboxed into 192 px: more pixels do not reach further for the detector...
-    assert hd["full_range_m"] == full_hd["full_range_m"] == [1.5, 3.5]
-    # ...but faces carry more pixels for the embedder
-    assert full_hd["embedding_m"][1] > hd["embedding_m"][1]
-    narrow = result(40, 23, 1280, 720)  # a narrower lens does reach further
-    assert narrow["full_range_m"][1] >= 6.0
+    hd, full_hd = result(1280, 720), result(1920, 1080)
+    assert hd["full_range_m"] == full_hd["full_range_m"] == [1.0, 2.5]
+    assert hd["embedding_m"] == [1.0, 2.0] and full_hd["embedding_m"] == [1.0, 2.5]
 
 
 def test_cli():

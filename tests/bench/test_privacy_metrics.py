@@ -33,6 +33,7 @@ def report():
     return run([SHARED / s for s in DEFAULT_SETS] + [FIXTURES], seed=1)
 
 
+@pytest.mark.scene
 def test_codes_keep_98_percent_of_raw_tar_at_far_0_1(report):
     u = report["utility"]
     assert report["genuine_pairs"] > 300 and report["impostor_pairs"] > 5000
@@ -40,6 +41,7 @@ def test_codes_keep_98_percent_of_raw_tar_at_far_0_1(report):
     assert u["code_512"]["far_0.001"]["tar"] >= u["code_256"]["far_0.001"]["tar"] > u["code_128"]["far_0.001"]["tar"]
 
 
+@pytest.mark.scene
 def test_codes_of_two_periods_are_unlinkable(report):
     link = report["unlinkability"]
     assert link["same_photo"]["d_sys"] <= 0.05 and link["other_photo"]["d_sys"] <= 0.05
@@ -47,6 +49,7 @@ def test_codes_of_two_periods_are_unlinkable(report):
     assert link["reference_same_key"]["d_sys"] > 0.9  # the metric does see linkage when there is some
 
 
+@pytest.mark.scene
 def test_no_reconstruction_without_the_key(report):
     rates = report["irreversibility"]["success_rate"]
     assert rates["with_true_key"] > 0.9  # the attack works when the key leaks: the key is what protects
@@ -56,6 +59,7 @@ def test_no_reconstruction_without_the_key(report):
     assert rates["majority_code"] <= rates["raw_mean_embedding"] + 0.04
 
 
+@pytest.mark.scene
 def test_a_new_site_secret_revokes_all_codes(report):
     r = report["renewability"]
     assert r["same_photo"]["d_sys"] <= 0.05 and abs(r["same_photo"]["mated_mean_distance"] - 256) < 5

@@ -1,3 +1,4 @@
+import pytest
 import json
 
 import cv2
@@ -7,6 +8,8 @@ from footfall.bench.render import render_scene
 from footfall.bench.render.spec import SceneSpec
 from footfall.edge.config import EdgeConfig
 from footfall.protocol.configfile import load_config
+
+pytestmark = pytest.mark.scene
 
 
 def test_scene_has_videos_configs_and_truth(scene):

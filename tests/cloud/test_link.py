@@ -67,6 +67,7 @@ def test_periods_are_separate_and_expire(site):
     assert list(link.periods) == ["2026-11-22"] and link.expired == ["2026-11-21"]
 
 
+@pytest.mark.scene
 def test_index_finds_what_a_linear_scan_finds_on_real_faces():
     if not SHARED.is_dir():
         pytest.skip(f"shared data not present at {SHARED}")

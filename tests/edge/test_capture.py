@@ -124,6 +124,7 @@ def test_waiting_for_a_camera_keeps_calling_on_idle():
     assert len(ticks) >= 3 and max(b - a for a, b in zip(ticks, ticks[1:])) <= 1.5
 
 
+@pytest.mark.scene
 def test_service_without_its_camera_stays_up_and_reports_it_lost(tmp_path):
     """`run` with an absent camera: it keeps running (no watchdog starvation) and queues health saying `lost`."""
     import json

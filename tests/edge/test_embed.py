@@ -7,6 +7,7 @@ import pytest
 
 from footfall.edge.capture.frame import Frame
 from footfall.edge.detect.blazeface import BlazeFace
+from footfall.edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 from footfall.edge.embed.align import TEMPLATE, align, similarity
 from footfall.edge.embed.quality import geometry_score
 from footfall.edge.embed.sface import SFace
@@ -52,15 +53,25 @@ def test_similarity_transform_recovers_a_known_one():
     assert np.allclose(m[:, :2], scale * rot, atol=1e-6) and np.allclose(m[:, 2], shift, atol=1e-5)
 
 
-def test_alignment_puts_the_eyes_on_the_template(fixture_faces, models):
-    det, _ = models
-    image = cv2.imread(str(fixture_faces / "person_b" / "person_b_1.jpg"))
-    kp = det(Frame(image, 0, 0, "")).keypoints[0]
-    crop = align(image, kp)
+def test_alignment_puts_the_eyes_on_the_template():
+    """Coloured dots stand where a rotated, scaled face's keypoints are; after alignment each dot must sit on its
+    template point (found by colour in the crop, not by the transform the code computed)."""
+    angle, scale, shift = np.radians(25), 2.6, np.array([260.0, 170.0])
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    frame_points = TEMPLATE @ rot.T + shift  # where the face's eyes, nose and mouth are in the frame
+    image = np.full((480, 640, 3), 128, np.uint8)
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]
+    for (x, y), colour in zip(frame_points, colours):
+        cv2.circle(image, (int(round(x)), int(round(y))), 6, colour, -1, lineType=cv2.LINE_AA)
+    keypoints = np.zeros((6, 2), np.float32)
+    keypoints[[RIGHT_EYE, LEFT_EYE, NOSE, MOUTH]] = frame_points
+    crop = align(image, keypoints)
     assert crop.shape == (112, 112, 3)
-    m = similarity(kp[:4].astype(np.float64), TEMPLATE.astype(np.float64))
-    mapped = kp[:4] @ m[:, :2].T + m[:, 2]
-    assert np.abs(mapped - TEMPLATE).max() < 6  # pixels in the 112 crop
+    for target, colour in zip(TEMPLATE, colours):
+        mask = np.all(np.abs(crop.astype(int) - colour) < 60, axis=2)
+        ys, xs = np.nonzero(mask)
+        assert len(xs) > 3, f"dot {colour} missing from the crop"
+        assert np.hypot(xs.mean() - target[0], ys.mean() - target[1]) < 1.0  # pixels of the 112 crop
 
 
 def test_embeddings_are_unit_length_and_deterministic(fixture_faces, models):

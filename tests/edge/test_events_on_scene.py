@@ -6,6 +6,9 @@ zone are not seen; count leavers with a unit facing them):
 - store zone: entries exact; total dwell within 25% of truth (it ends when the face turns away);
 - display: viewers within 1 of the looks in truth, seconds looked within 40%.
 """
+import pytest
+
+pytestmark = pytest.mark.scene
 
 
 def totals(messages, section, field):

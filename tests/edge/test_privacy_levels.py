@@ -1,4 +1,5 @@
 """Privacy levels end to end on a rendered scene, and nothing but the event stream ever written."""
+import pytest
 import json
 import os
 import subprocess
@@ -11,6 +12,8 @@ from footfall.edge.config import EdgeConfig
 from footfall.edge.pipeline import EdgePipeline
 from footfall.protocol import decode
 from footfall.protocol.configfile import load_config
+
+pytestmark = pytest.mark.scene
 
 ROOT = Path(__file__).resolve().parents[2]
 

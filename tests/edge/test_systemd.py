@@ -2,6 +2,7 @@ import configparser
 import socket
 from pathlib import Path
 
+import pytest
 import yaml
 
 from footfall.edge.systemd import Notifier
@@ -47,6 +48,15 @@ def test_notifier_speaks_sd_notify(tmp_path, monkeypatch):
     assert extra is None and n.interval_s == 1.0
 
 
-def test_notifier_is_silent_outside_systemd(monkeypatch):
+def test_notifier_is_silent_outside_systemd(tmp_path, monkeypatch):
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(tmp_path / "notify.sock"))
+    server.settimeout(0.2)
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
-    Notifier().send("READY=1")  # no socket, no error
+    monkeypatch.setenv("WATCHDOG_USEC", "2000000")
+    n = Notifier()
+    n.send("READY=1")  # no socket named: no error, and nothing sent anywhere
+    n.watchdog()
+    assert n.addr is None
+    with pytest.raises(socket.timeout):
+        server.recv(64)

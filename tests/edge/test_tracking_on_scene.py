@@ -1,6 +1,10 @@
 """The tracker on rendered footage: one track per walker whose face the camera sees."""
 from datetime import datetime
 
+import pytest
+
+pytestmark = pytest.mark.scene
+
 
 def overlaps(a0, a1, b0, b1) -> bool:
     return a0 < b1 and b0 < a1

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def quiet_video(tmp_path_factory) -> Path:
-    """A 4-minute 5 fps corridor with sensor noise: the edge publishes counts and health all along."""
+    """A 90-second 5 fps corridor with sensor noise: the edge publishes counts and health all along."""
     path = tmp_path_factory.mktemp("video") / "corridor.mp4"
     rng = np.random.default_rng(0)
     base = np.full((240, 320, 3), 110, np.uint8)
     noise = [rng.normal(0, 6, base.shape).astype(np.int16) for _ in range(4)]
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5, (320, 240))
-    for i in range(5 * 240):
+    for i in range(5 * 90):
         w.write(np.clip(base + noise[i % 4], 0, 255).astype(np.uint8))
     w.release()
     return path
@@ -73,17 +73,27 @@ def outbox_seqs(state: Path) -> list[int]:
         db.close()
 
 
-def test_broker_outage_of_two_minutes_loses_nothing(services, quiet_video, tmp_path):
+def wait_queued(state: Path, n: int, timeout: float) -> list[int]:
+    """The outbox's sequence numbers once it holds at least n messages."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queued = outbox_seqs(state) if (state / "outbox.sqlite").exists() else []
+        if len(queued) >= n:
+            return queued
+        time.sleep(0.5)
+    raise AssertionError(f"the outbox never held {n} messages")
+
+
+def test_broker_outage_loses_nothing(services, quiet_video, tmp_path):
     rec = Recorder(services.mosquitto.port)
     edge = start_edge(edge_config(tmp_path, quiet_video, services.mosquitto.port), tmp_path / "edge.log")
     try:
         assert rec.wait_for(lambda ms: len(data_messages(ms)) >= 3, 60), (tmp_path / "edge.log").read_text()
         services.mosquitto.stop()
-        time.sleep(120)
-        queued = outbox_seqs(tmp_path / "state")
-        assert len(queued) >= 30  # 2 min of 10 s counts and 5 s health piled up on the device
+        # 30 s of 10 s counts and 5 s health pile up on the device while the publisher keeps retrying
+        queued = wait_queued(tmp_path / "state", 8, 60)
         services.mosquitto.start()
-        assert edge.wait(timeout=240) == 0  # the 4-minute file ends, the edge flushes and exits cleanly
+        assert edge.wait(timeout=150) == 0  # the file ends, the edge flushes and exits cleanly
     finally:
         if edge.poll() is None:
             edge.kill()
@@ -95,7 +105,7 @@ def test_broker_outage_of_two_minutes_loses_nothing(services, quiet_video, tmp_p
     seqs = [m.seq for m in msgs]
     assert seqs == list(range(len(seqs)))  # every message, in order, none twice after dedupe by msg_id
     intervals = [m.interval_start for m in msgs if m.kind == "counts"]
-    assert len(intervals) == len(set(intervals)) >= 20
+    assert len(intervals) == len(set(intervals)) >= 8
     assert outbox_seqs(tmp_path / "state") == []
 
 
@@ -105,9 +115,7 @@ def test_kill_9_loses_nothing_committed(services, quiet_video, tmp_path):
     services.mosquitto.stop()  # nothing can leave: everything waits in the outbox
     try:
         edge = start_edge(config, tmp_path / "edge.log")
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(outbox_seqs(tmp_path / "state") if (tmp_path / "state" / "outbox.sqlite").exists() else []) < 6:
-            time.sleep(1)
+        wait_queued(tmp_path / "state", 6, 90)
         edge.send_signal(signal.SIGKILL)
         edge.wait()
         committed = outbox_seqs(tmp_path / "state")
@@ -129,7 +137,7 @@ def test_kill_9_loses_nothing_committed(services, quiet_video, tmp_path):
 
 
 def test_last_will_marks_a_killed_unit_offline(services, quiet_video, tmp_path):
-    device = f"will-{int(time.time() * 1000) % 100000}"  # fresh: no retained status of another test can answer
+    device = "will-1"
     rec = Recorder(services.mosquitto.port, topic=f"footfall/v1/mall-test/{device}/status")
     edge = start_edge(edge_config(tmp_path, quiet_video, services.mosquitto.port, device=device), tmp_path / "edge.log")
     try:
