@@ -6,6 +6,7 @@ port, which is how the outage tests take the broker or the database away.
 """
 from __future__ import annotations
 
+import fcntl
 import getpass
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -36,19 +38,38 @@ def find_binary(name: str) -> str | None:
     return shutil.which(name, path=SBIN_PATH)
 
 
-def ensure_installed(binaries: tuple[str, ...] = tuple(DEBIAN_PACKAGES)) -> None:
-    """apt-get install the Debian packages of whichever binaries are missing (via sudo when not root)."""
-    missing = [DEBIAN_PACKAGES[b] for b in binaries if find_binary(b) is None]
-    if not missing:
+def apt_install(*packages: str) -> None:
+    """apt-get install Debian packages not installed yet (via sudo when not root).
+
+    Several processes may ask at once (parallel test workers): one installs while the others wait on a lock, and
+    apt itself waits for a dpkg lock held by anybody else instead of failing."""
+    def missing() -> list[str]:
+        return [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
+
+    if not missing():
         return
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    print(f"installing Debian packages: {' '.join(missing)}", flush=True)
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=env)
+    with open(Path(tempfile.gettempdir()) / "footfall-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        todo = missing()
+        if not todo:
+            return
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        apt = [*sudo, "apt-get", "-o", "DPkg::Lock::Timeout=600"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        print(f"installing Debian packages: {' '.join(todo)}", flush=True)
+        subprocess.run([*apt, "update", "-qq"], check=True, env=env, capture_output=True)
+        r = subprocess.run([*apt, "install", "-y", "-qq", "--no-install-recommends", *todo], env=env,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ServiceError(f"apt-get install {' '.join(todo)} failed: {r.stderr.strip()[-500:]}")
+
+
+def ensure_installed(binaries: tuple[str, ...] = tuple(DEBIAN_PACKAGES)) -> None:
+    """Install the Debian packages of whichever server binaries are missing."""
+    apt_install(*(DEBIAN_PACKAGES[b] for b in binaries if find_binary(b) is None))
     still = [b for b in binaries if find_binary(b) is None]
     if still:
-        raise ServiceError(f"installed {missing} but still cannot find {still}")
+        raise ServiceError(f"cannot find {still} after installing their Debian packages")
 
 
 @dataclass

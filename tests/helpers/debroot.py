@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from footfall.devserver.services import ServiceError, apt_install
+
 MIRROR = "http://deb.debian.org/debian"
 INCLUDE = "systemd,systemd-sysv,python3,python3-venv,python3-pip,ca-certificates"  # like Raspberry Pi OS Lite, minus the kernel
 HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
@@ -22,11 +24,10 @@ class Unavailable(Exception):
 
 
 def _apt_install(*packages: str) -> None:
-    missing = [p for p in packages if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0]
-    if missing:
-        r = subprocess.run(["apt-get", "install", "-y", "-qq", *missing], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise Unavailable(f"apt-get install {' '.join(missing)} failed: {r.stderr.strip()[-300:]}")
+    try:
+        apt_install(*packages)
+    except ServiceError as e:
+        raise Unavailable(str(e)) from None
 
 
 def _enable_emulation(arch: str) -> None:
