@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, model_validator
 
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
+from footfall.protocol.contract import CLOUD_CLIENT_ID, CODE_BITS, MATCH_MAX_DISTANCE, PeriodPolicy
 
 
 class Mqtt(MqttSettings):
-    client_id: str = "footfall-cloud"
+    client_id: str = CLOUD_CLIENT_ID  # one per instance: two shards with one id would throw each other off
 
 
 class Influx(Strict):
@@ -41,10 +41,11 @@ class Site(Strict):
     name: str = ""
     timezone: TimeZone
     # How long visits may be linked into one visitor; must match the edge rotation period.
-    linkability: Literal["daily", "weekly", "monthly"] = "daily"
+    linkability: PeriodPolicy = "daily"
     stores: list[Store] = Field(default_factory=list)
     entrances: list[Id] = Field(default_factory=list, description="devices whose `in` visits start a trip (returning visitors)")
-    match_max_distance: int = Field(default=172, ge=1, le=511, description="Hamming distance (of 512) linking two visits")
+    match_max_distance: int = Field(default=MATCH_MAX_DISTANCE, ge=1, le=CODE_BITS - 1,
+                                    description=f"Hamming distance (of {CODE_BITS}) linking two visits")
 
 
 class CloudConfig(Strict):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
+from footfall.protocol.contract import PeriodPolicy
 
 # Geometry is in normalised image coordinates (0..1) so it survives a resolution change.
 Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
@@ -15,7 +16,7 @@ Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, 
 class Rotation(Strict):
     """When anonymous codes change. Weekly or monthly links visits longer: only by explicit site policy."""
 
-    period: Literal["daily", "weekly", "monthly"] = "daily"
+    period: PeriodPolicy = "daily"
     hour: int = Field(default=4, ge=0, le=23, description="local hour at which a new period starts")
 
 
@@ -73,7 +74,7 @@ class Display(Strict):
 
 
 class Mqtt(MqttSettings):
-    client_id: str | None = None  # default: <site>-<device>
+    client_id: str | None = None  # default: protocol.contract.edge_client_id(site, device)
 
 
 class Outbox(Strict):

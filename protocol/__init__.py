@@ -1,4 +1,5 @@
-"""The wire contract shared by edge and cloud: topics, message models, schema version."""
+"""The wire contract shared by edge and cloud: topics, message models, schema version, and the constants both sides
+must agree on (contract.py), and the MQTT client both sides build (mqtt_client.py)."""
 from .messages import (
     MAX_PAYLOAD_BYTES,
     SCHEMA_VERSION,

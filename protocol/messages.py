@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from .contract import CODE_PATTERN, PERIOD_ID_PATTERN
 from .topics import ID_PATTERN, TopicError, parse_topic
 
 SCHEMA_VERSION = 1
@@ -28,10 +29,10 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 MsgId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-# 512 sign bits of the keyed projection, hex: the only identity-derived value on the wire.
-Code = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
+# CODE_BITS sign bits of the keyed projection, hex: the only identity-derived value on the wire.
+Code = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
 # daily 2026-11-22, weekly 2026-W47, monthly 2026-11
-PeriodId = Annotated[str, StringConstraints(pattern=r"^\d{4}-(\d{2}-\d{2}|W\d{2}|\d{2})$")]
+PeriodId = Annotated[str, StringConstraints(pattern=PERIOD_ID_PATTERN)]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 Seconds = Annotated[float, Field(ge=0, le=10_000_000)]
 

@@ -9,19 +9,15 @@ from collections.abc import Callable
 from enum import Enum
 
 from footfall.cloud.link.linker import SiteLinker
-from footfall.cloud.store.points import points_for
+from footfall.cloud.store.points import linked_points, points_for
 from footfall.protocol import ProtocolError, VisitMessage, decode, parse_message
+from footfall.protocol.contract import period_policy
 
 from .state import IngestState
 
 log = logging.getLogger(__name__)
 DEAD_LETTER_TOPIC = "footfall-deadletter/v1"  # outside footfall/v1/#: the aggregator never reads its own parking
 MAX_FUTURE_S = 300.0  # device clocks are NTP-synced; further ahead is a broken clock or a forgery
-
-
-def period_kind(period: str) -> str:
-    """2026-11-22 daily, 2026-W47 weekly, 2026-11 monthly (the protocol's PeriodId formats)."""
-    return "weekly" if "W" in period else "daily" if period.count("-") == 2 else "monthly"
 
 
 class Outcome(Enum):
@@ -37,7 +33,7 @@ class Handler:
         """`sites`: site id -> cloud.config.Site."""
         self.state = state
         self.sites = sites
-        self.linkers = {sid: SiteLinker(site, site.match_max_distance, clock) for sid, site in sites.items()}
+        self.linkers = {sid: SiteLinker(site, clock) for sid, site in sites.items()}
         for sid, linker in self.linkers.items():  # rebuild the visitor index from the checkpoint
             for payload in state.checkpointed(sid):
                 linker.add(decode(payload))
@@ -55,9 +51,9 @@ class Handler:
             if message.ts.timestamp() > self.clock() + MAX_FUTURE_S:
                 raise ProtocolError("ts", f"{message.ts.isoformat()} is in the future")
             policy = self.sites[message.site].linkability
-            if isinstance(message, VisitMessage) and message.period and period_kind(message.period) != policy:
+            if isinstance(message, VisitMessage) and message.period and period_policy(message.period) != policy:
                 # codes linkable for longer than the site allows never reach the linker
-                raise ProtocolError("period", f"{period_kind(message.period)} code period but site {message.site!r} "
+                raise ProtocolError("period", f"{period_policy(message.period)} code period but site {message.site!r} "
                                               f"allows {policy} linking")
         except ProtocolError as e:
             return self._park(topic, payload, e)
@@ -68,7 +64,7 @@ class Handler:
         lines, checkpoint = points_for(message), None
         if isinstance(message, VisitMessage) and message.code is not None:
             linker = self.linkers[message.site]
-            lines += linker.add(message)
+            lines += linked_points(linker.add(message))
             checkpoint = (message.site, message.period, payload)
             for period in linker.expired:
                 self.state.wipe(message.site, period)

@@ -7,12 +7,12 @@ import threading
 import time
 import zlib
 
-import paho.mqtt.client as mqtt
-
 from footfall.cloud.config import CloudConfig
 from footfall.cloud.store.influx import InfluxV1
 from footfall.cloud.store.writer import Writer
 from footfall.protocol import subscription
+from footfall.protocol.contract import QOS
+from footfall.protocol.mqtt_client import mqtt_client
 
 from .handler import DEAD_LETTER_TOPIC, Handler
 from .state import IngestState
@@ -45,15 +45,8 @@ class Ingest:
         self._flusher = threading.Thread(target=self._flush_loop, name="ingest-commit", daemon=True)
         self._stop = threading.Event()
         self.db = influx_from(cfg)
-        self.writer = Writer(self.db, self.state)
-        m = cfg.mqtt
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=m.client_id, clean_session=False,
-                                  protocol=mqtt.MQTTv311, manual_ack=True)
-        if m.tls:
-            self.client.tls_set(ca_certs=str(m.tls.ca), certfile=str(m.tls.cert) if m.tls.cert else None,
-                                keyfile=str(m.tls.key.path) if m.tls.key else None)
-        if m.username:
-            self.client.username_pw_set(m.username, m.password.read().decode() if m.password else None)
+        self.client = mqtt_client(cfg.mqtt, cfg.mqtt.client_id, manual_ack=True)
+        self.writer = Writer(self.db, self.state, announce=self._park)  # refused lines go to the dead letters too
         self.handler = Handler(self.state, {s.id: s for s in cfg.sites}, self._park, owner(cfg.shard))
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -63,13 +56,13 @@ class Ingest:
         self.connected = threading.Event()
 
     def _park(self, body: bytes) -> None:
-        self.client.publish(DEAD_LETTER_TOPIC, body, qos=1)
+        self.client.publish(DEAD_LETTER_TOPIC, body, qos=QOS)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.error("mqtt: broker refused the connection: %s", reason_code)
             return
-        client.subscribe(subscription(), qos=1)
+        client.subscribe(subscription(), qos=QOS)
         log.info("mqtt: connected (session present: %s)", flags.session_present)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
@@ -131,6 +124,7 @@ def run(cfg: CloudConfig) -> None:
     ingest = Ingest(cfg)
     ingest.start()
     while not stop.wait(60):
-        log.info("ingest: %s; parked by reason: %s; spool %d batches; %d lines written",
-                 dict(ingest.handler.counts), dict(ingest.handler.parked), ingest.state.spool_rows(), ingest.writer.written_lines)
+        log.info("ingest: %s; parked by reason: %s; spool %d batches; %d lines written, refused by reason: %s",
+                 dict(ingest.handler.counts), dict(ingest.handler.parked), ingest.state.spool_rows(),
+                 ingest.writer.written_lines, dict(ingest.writer.refused))
     ingest.close()

@@ -1,4 +1,5 @@
-"""The aggregator's durable state: the dedupe window of msg_ids and the spool of points not yet in InfluxDB.
+"""The aggregator's durable state: the dedupe window of msg_ids, the spool of points not yet in InfluxDB, the bad
+messages parked and the lines the database refused.
 
 Storing a message's points and remembering its msg_id happen in one SQLite transaction: once it commits the
 message is durably handled and may be acknowledged to the broker; an InfluxDB outage only makes the spool grow.
@@ -21,6 +22,10 @@ CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, lines TE
 CREATE TABLE IF NOT EXISTS parked (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, reason TEXT NOT NULL,
                                    topic TEXT NOT NULL, bytes INTEGER NOT NULL, head TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS parked_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+-- lines the database refused (set aside so the spool behind them drains), kept like the parked messages
+CREATE TABLE IF NOT EXISTS refused (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
+                                    reason TEXT NOT NULL, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS refused_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
 -- coded visits of the current periods, so the visitor index survives a restart; wiped with the period
 CREATE TABLE IF NOT EXISTS link_visits (id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, period TEXT NOT NULL,
                                         payload BLOB NOT NULL);
@@ -71,8 +76,9 @@ class IngestState:
 
     def _trim(self) -> None:
         """Bound the dedupe window by age and by size (redeliveries come within minutes, replays within days), and
-        the parked messages to the last PARKED_KEEP (their counts per kind stay)."""
+        the parked messages and refused lines to the last PARKED_KEEP each (their counts per kind stay)."""
         self._db.execute("DELETE FROM parked WHERE id <= (SELECT max(id) FROM parked) - ?", (PARKED_KEEP,))
+        self._db.execute("DELETE FROM refused WHERE id <= (SELECT max(id) FROM refused) - ?", (PARKED_KEEP,))
         self._db.execute("DELETE FROM seen WHERE at < ?", (time.time() - self.window_s,))
         excess = self._db.execute("SELECT count(*) FROM seen").fetchone()[0] - self.max_ids
         if excess > 0:
@@ -122,11 +128,33 @@ class IngestState:
                 break
         return last, lines
 
-    def written(self, up_to_id: int) -> None:
-        # inside an open group this delete commits with the group: after a crash both roll back together and the
-        # rows are written again, which the idempotent points absorb
+    def written(self, up_to_id: int, refused: list[tuple[str, str, str]] = ()) -> None:
+        """The spool up to up_to_id is done: written, apart from the `refused` lines, (kind, the database's reason,
+        line), which are set aside here in the same transaction."""
+        # inside an open group this commits with the group: after a crash both roll back together and the rows are
+        # written again, which the idempotent points absorb
         with self._lock:
+            own = not self._open
+            if own:
+                self._db.execute("BEGIN IMMEDIATE")
+            now = time.time()
+            for kind, reason, line in refused:
+                self._db.execute("INSERT INTO refused (at, kind, reason, line) VALUES (?, ?, ?, ?)", (now, kind, reason, line))
+                self._db.execute("INSERT INTO refused_counts VALUES (?, 1) ON CONFLICT(kind) DO UPDATE SET n = n + 1", (kind,))
             self._db.execute("DELETE FROM spool WHERE id <= ?", (up_to_id,))
+            if own:
+                self._db.execute("COMMIT")
+
+    def refused_counts(self) -> dict[str, int]:
+        """Lines the database refused, per kind of reason, since this state began (for the fleet's alerts)."""
+        with self._lock:
+            return dict(self._db.execute("SELECT kind, n FROM refused_counts"))
+
+    def refused_lines(self, limit: int = 100) -> list[dict]:
+        """The latest refused lines, newest first: at (Unix seconds), kind, the database's reason, the line."""
+        with self._lock:
+            rows = self._db.execute("SELECT at, kind, reason, line FROM refused ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(zip(("at", "kind", "reason", "line"), r)) for r in rows]
 
     def spool_rows(self) -> int:
         with self._lock:

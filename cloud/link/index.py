@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-CODE_BYTES = 64
+from footfall.protocol.contract import CODE_BYTES, MATCH_MAX_DISTANCE
 
 
 def to_bits(code_hex: str) -> np.ndarray:
@@ -21,7 +21,7 @@ def to_bits(code_hex: str) -> np.ndarray:
 
 
 class CodeIndex:
-    def __init__(self, max_distance: int = 172, tables: int = 48, bits_per_table: int = 7, seed: str = "footfall-link"):
+    def __init__(self, max_distance: int = MATCH_MAX_DISTANCE, tables: int = 48, bits_per_table: int = 7, seed: str = "footfall-link"):
         rng = np.random.default_rng(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
         self.positions = [rng.choice(CODE_BYTES * 8, bits_per_table, replace=False) for _ in range(tables)]
         self.weights = 1 << np.arange(bits_per_table)

@@ -5,15 +5,14 @@
   store again after being away from it for at least `STORE_RETURN_S`;
 - flows: a visitor moving from one store / zone to the next, counted at the minute they arrive.
 Sums over any time range of one period are exact: Grafana and the API add minutes up. Codes stay in this memory
-(and in the ingest state's checkpoint, wiped with the period); only the aggregates leave.
+(and in the ingest state's checkpoint, wiped with the period); only the aggregates leave, as `Visitors` and `Flow`
+values that cloud/store/points.py turns into points.
 """
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-
-from influxdb_client import Point, WritePrecision
 
 from footfall.cloud.config import Site
 from footfall.protocol import VisitMessage
@@ -24,11 +23,33 @@ STORE_RETURN_S = 120.0
 GRACE_S = 1800.0  # an older period stays this long after a newer one appears, for late visits
 
 
+@dataclass(frozen=True)
+class Visitors:
+    """Anonymous visitors of one scope (the site, or one of its stores) in the minute starting at `minute` (Unix
+    seconds): the period's current totals for that minute, so writing them again changes nothing."""
+
+    site: str
+    scope: str  # "site" or a store id
+    minute: int
+    unique: int
+    returning: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Visitors who moved from one place (store, zone or device) to the next, counted in the minute they arrived."""
+
+    site: str
+    from_: str
+    to: str
+    minute: int
+    moves: int
+
+
 @dataclass
 class Visitor:
     trips: int = 0
     last_place: str | None = None
-    last_seen: float = 0.0
     stores: dict[str, float] = field(default_factory=dict)  # store -> last seen there
 
 
@@ -36,16 +57,17 @@ class Visitor:
 class _Period:
     index: CodeIndex
     visitors: list[Visitor] = field(default_factory=list)
-    minutes: dict[tuple, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    # ("visitors", scope, minute) or ("flow", from, to, minute) -> counters
+    minutes: dict[tuple, Counter] = field(default_factory=lambda: defaultdict(Counter))
     expires: float | None = None
 
 
 class SiteLinker:
-    def __init__(self, site: Site, max_distance: int = 172, clock=time.time):
+    def __init__(self, site: Site, clock=time.time):
         self.site = site
         self.store_of = {z: s.id for s in site.stores for z in s.zones}
         self.entrances = set(site.entrances)
-        self.max_distance = max_distance
+        self.max_distance = site.match_max_distance
         self.clock = clock
         self.periods: dict[str, _Period] = {}
         self.expired: list[str] = []  # periods dropped; the caller wipes their checkpoint rows
@@ -62,8 +84,8 @@ class SiteLinker:
             self.expired.append(other)
         return self.periods[pid]
 
-    def add(self, v: VisitMessage) -> list[str]:
-        """Link one coded visit; returns the line-protocol points it changed (current values, idempotent)."""
+    def add(self, v: VisitMessage) -> list[Visitors | Flow]:
+        """Link one coded visit; returns the aggregates it changed, with their current values."""
         p = self._period(v.period)
         hit = p.index.nearest(v.code)
         if hit is None:
@@ -77,41 +99,31 @@ class SiteLinker:
         minute = int(first // 60 * 60)
         touched = []
 
-        def bump(scope_tags: tuple, field_name: str) -> None:
-            key = ("footfall_visitors", scope_tags, minute)
-            p.minutes[key][field_name] += 1
+        def bump(key: tuple, what: str) -> None:
+            p.minutes[key][what] += 1
             touched.append(key)
 
-        site_scope = (("scope", "site"), ("site", self.site.id))
         if hit is None:
-            bump(site_scope, "unique")
+            bump(("visitors", "site", minute), "unique")
         if v.device in self.entrances and v.direction == "in":
             who.trips += 1
             if who.trips == 2:
-                bump(site_scope, "returning")
+                bump(("visitors", "site", minute), "returning")
         store = self.store_of.get(v.zone or "")
         if store:
-            scope = (("scope", store), ("site", self.site.id))
             before = who.stores.get(store)
             if before is None:
-                bump(scope, "unique")
+                bump(("visitors", store, minute), "unique")
             elif first - before >= STORE_RETURN_S:
-                bump(scope, "returning")
+                bump(("visitors", store, minute), "returning")
             who.stores[store] = max(last, before or 0.0)
         place = store or v.zone or v.device
         if who.last_place is not None and who.last_place != place:
-            key = ("footfall_flow", (("from", who.last_place), ("site", self.site.id), ("to", place)), minute)
-            p.minutes[key]["moves"] += 1
-            touched.append(key)
-        who.last_place, who.last_seen = place, last
-        return [self._line(key, p.minutes[key]) for key in dict.fromkeys(touched)]
+            bump(("flow", who.last_place, place, minute), "moves")
+        who.last_place = place
+        return [self._aggregate(key, p.minutes[key]) for key in dict.fromkeys(touched)]
 
-    @staticmethod
-    def _line(key: tuple, fields: dict[str, int]) -> str:
-        measurement, tags, minute = key
-        pt = Point(measurement)
-        for k, val in tags:
-            pt = pt.tag(k, val)
-        for k, val in fields.items():
-            pt = pt.field(k, val)
-        return pt.time(minute * 1_000_000_000, WritePrecision.NS).to_line_protocol(precision=WritePrecision.NS)
+    def _aggregate(self, key: tuple, n: Counter) -> Visitors | Flow:
+        if key[0] == "visitors":
+            return Visitors(self.site.id, key[1], key[2], n["unique"], n["returning"])
+        return Flow(self.site.id, key[1], key[2], key[3], n["moves"])

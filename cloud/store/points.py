@@ -1,4 +1,5 @@
-"""Wire messages -> InfluxDB line protocol. The one place that decides what reaches the database.
+"""Wire messages and the linker's aggregates -> InfluxDB line protocol. The one place that decides what reaches the
+database (measurements: docs/influx-schema.md).
 
 Only aggregates are written: a visit contributes to per-interval counts and dwell, never its code, and no tag or
 field is ever built from a message's free-form values beyond the ids the protocol restricts to [a-z0-9_-].
@@ -6,20 +7,13 @@ Counts points carry the interval start as their time, so a redelivered message r
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from influxdb_client import Point, WritePrecision
 
+from footfall.cloud.link.linker import Flow, Visitors
 from footfall.protocol import CountsMessage, HealthMessage, VisitMessage
-
-MEASUREMENTS = {
-    "footfall_line": "in / out crossings per counting line and interval",
-    "footfall_zone": "entries, exits, occupancy, dwell per zone and interval",
-    "footfall_display": "passers-by, viewers, seconds looked per display and interval",
-    "footfall_device_visitors": "unique / returning decided on the device (privacy level device)",
-    "footfall_visits": "finished visits per zone and minute, with their dwell (first to last seen)",
-    "footfall_health": "device health",
-}
 
 
 def _line(p: Point) -> str:
@@ -76,6 +70,24 @@ def visit_points(m: VisitMessage) -> list[str]:
     if m.looked_s is not None:
         p = p.field("looked_s", float(m.looked_s))
     return [_line(_at(p, m.last_seen.replace(microsecond=0), m.track % 1_000_000))]
+
+
+def linked_points(changes: Iterable[Visitors | Flow]) -> list[str]:
+    """The linker's per-minute aggregates (current totals: a rewrite of the same point, never an addition). A field
+    is written once it is non-zero."""
+    out = []
+    for c in changes:
+        if isinstance(c, Visitors):
+            p = Point("footfall_visitors").tag("scope", c.scope).tag("site", c.site)
+            fields = {"unique": c.unique, "returning": c.returning}
+        else:
+            p = Point("footfall_flow").tag("from", c.from_).tag("site", c.site).tag("to", c.to)
+            fields = {"moves": c.moves}
+        for k, n in fields.items():
+            if n:
+                p = p.field(k, n)
+        out.append(_line(p.time(c.minute * 1_000_000_000, WritePrecision.NS)))
+    return out
 
 
 def points_for(message) -> list[str]:

@@ -5,8 +5,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from footfall.protocol.contract import period_id
+
 from .codes import Coder, period_key
-from .periods import period_id
 
 
 class CodeBook:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_MATCH_BITS = 172  # of 512: FAR about 0.1% on the shared face sets (bench/privacy.py, docs/privacy.md)
-CODE_BYTES = 64
+from footfall.protocol.contract import CODE_BYTES, MATCH_MAX_DISTANCE
 
 
 class DeviceGallery:
-    def __init__(self, max_distance: int = DEFAULT_MATCH_BITS):
+    def __init__(self, max_distance: int = MATCH_MAX_DISTANCE):
         self.max_distance = max_distance
         self.period: str | None = None
         self._codes = np.zeros((0, CODE_BYTES), np.uint8)

@@ -1,5 +1,5 @@
-"""Drains the outbox to the broker: QoS 1, persistent session, TLS with a client certificate, retained status with a
-last will, in-order replay after an outage, a message deleted only after its PUBACK.
+"""Drains the outbox to the broker (the client and its session, TLS and QoS settings come from protocol/): retained
+status with a last will, in-order replay after an outage, a message deleted only after its PUBACK.
 
 One thread owns the paho client and runs its network loop by hand, so every connection failure (refused TLS
 certificate included) is logged with its reason instead of disappearing inside paho's background reconnects.
@@ -17,6 +17,8 @@ from tenacity import wait_exponential_jitter
 
 from footfall.edge.config import EdgeConfig
 from footfall.protocol import StatusMessage, encode, topic_for
+from footfall.protocol.contract import QOS, edge_client_id
+from footfall.protocol.mqtt_client import mqtt_client
 
 from .outbox import Outbox
 
@@ -29,16 +31,9 @@ class Publisher:
         self.cfg = cfg
         self.outbox = outbox
         self.version = version
-        m = cfg.mqtt
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=m.client_id or f"{cfg.site}-{cfg.device}",
-                                  clean_session=False, protocol=mqtt.MQTTv311)
-        if m.tls:
-            self.client.tls_set(ca_certs=str(m.tls.ca), certfile=str(m.tls.cert) if m.tls.cert else None,
-                                keyfile=str(m.tls.key.path) if m.tls.key else None, tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        if m.username:
-            self.client.username_pw_set(m.username, m.password.read().decode() if m.password else None)
+        self.client = mqtt_client(cfg.mqtt, cfg.mqtt.client_id or edge_client_id(cfg.site, cfg.device))
         self.status_topic = topic_for(cfg.site, cfg.device, "status")
-        self.client.will_set(self.status_topic, self._status("offline"), qos=1, retain=True)
+        self.client.will_set(self.status_topic, self._status("offline"), qos=QOS, retain=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
@@ -50,7 +45,6 @@ class Publisher:
         self._last_sent = -1
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
         self.wait = wait_exponential_jitter(multiplier=1, max=30, jitter=1)
-        self.failures = 0
 
     def _status(self, state: str) -> bytes:
         return encode(StatusMessage(site=self.cfg.site, device=self.cfg.device, seq=max(self.outbox.last_seq(), 0),
@@ -63,7 +57,7 @@ class Publisher:
         log.info("mqtt: connected to %s:%d (session present: %s)", self.cfg.mqtt.host, self.cfg.mqtt.port, flags.session_present)
         self._inflight.clear()
         self._last_sent = -1  # resend everything not acknowledged, oldest first
-        client.publish(self.status_topic, self._status("online"), qos=1, retain=True)
+        client.publish(self.status_topic, self._status("online"), qos=QOS, retain=True)
         self.connected.set()
 
     def _on_log(self, client, userdata, level, buf) -> None:
@@ -107,7 +101,6 @@ class Publisher:
         while not self.stop.is_set():
             if not self._connect():
                 attempt += 1
-                self.failures += 1
                 self.stop.wait(self.wait(_RetryState(attempt)))
                 continue
             accepted = False
@@ -120,7 +113,6 @@ class Publisher:
                     rc = mqtt.MQTT_ERR_CONN_LOST
                 if rc != mqtt.MQTT_ERR_SUCCESS:
                     self.connected.clear()
-                    self.failures += 1
                     break
                 if self.connected.is_set():
                     accepted = True
@@ -138,7 +130,7 @@ class Publisher:
         if room <= 0:
             return
         for p in self.outbox.oldest(room, after=self._last_sent):
-            info = self.client.publish(p.topic, p.payload, qos=1, retain=p.retain)
+            info = self.client.publish(p.topic, p.payload, qos=QOS, retain=p.retain)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._inflight[info.mid] = p.seq
@@ -156,7 +148,7 @@ class Publisher:
     def close(self) -> None:
         """Clean shutdown: say offline ourselves (a clean disconnect does not fire the will)."""
         if self.connected.is_set():
-            info = self.client.publish(self.status_topic, self._status("offline"), qos=1, retain=True)
+            info = self.client.publish(self.status_topic, self._status("offline"), qos=QOS, retain=True)
             deadline = time.monotonic() + 2
             while not info.is_published() and time.monotonic() < deadline:
                 time.sleep(0.02)

@@ -7,6 +7,7 @@ import pytest
 from footfall.cloud.config import Site
 from footfall.cloud.link.index import CodeIndex
 from footfall.cloud.link.linker import GRACE_S, SiteLinker
+from footfall.cloud.store.points import linked_points
 from footfall.protocol import VisitMessage
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
@@ -25,8 +26,9 @@ def visit(code, device, zone, start_s, dur_s=20, direction=None, period="2026-11
                         direction=direction, quality=0.9)
 
 
-def fields(lines, prefix):
-    return [line for line in lines if line.startswith(prefix)]
+def fields(changes, prefix):
+    """The points the linker's changes become (cloud/store/points.py), those starting with prefix."""
+    return [line for line in linked_points(changes) if line.startswith(prefix)]
 
 
 @pytest.fixture

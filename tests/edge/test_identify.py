@@ -7,7 +7,7 @@ import pytest
 from footfall.edge.identify.codebook import CodeBook
 from footfall.edge.identify.codes import Coder, hamming, period_key, projection
 from footfall.edge.identify.gallery import DeviceGallery
-from footfall.edge.identify.periods import period_id
+from footfall.protocol.contract import period_id
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 BERLIN = "Europe/Berlin"
