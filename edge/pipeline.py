@@ -13,6 +13,7 @@ from footfall.edge.capture.frame import Frame
 from footfall.edge.config import EdgeConfig
 from footfall.edge.detect.blazeface import VARIANTS, BlazeFace
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
+from footfall.edge.track.reid import Appearance
 from footfall.edge.track.tracker import FaceTracker, Tracks
 from footfall.protocol import CountsMessage, VisitMessage
 
@@ -52,7 +53,6 @@ class EdgePipeline:
         self.seq = seq or Sequencer()
         d = cfg.detector
         self.detector = BlazeFace(d.model, d.min_confidence, d.min_face_px, d.threads)
-        self.tracker = FaceTracker(fps=cfg.camera.fps)
         self.events = EventAggregator(cfg)
         self.times = StageTimes()
         self.discarded_tracks = 0
@@ -76,6 +76,9 @@ class EdgePipeline:
                 from footfall.edge.identify.gallery import DeviceGallery
 
                 self.gallery = DeviceGallery()
+        # a walker hidden for a moment is joined by motion, and by appearance where embeddings are allowed
+        appearance = Appearance(self.embedder.of_track, self.embedder.of_face) if self.embedder else None
+        self.tracker = FaceTracker(fps=cfg.camera.fps, appearance=appearance)
 
     @property
     def model_files(self) -> list[str]:

@@ -15,7 +15,7 @@ def test_import_contracts_hold():
 
 
 def test_import_edge_needs_no_hardware_libraries():
-    code = ("import sys, edge, edge.config; "
+    code = ("import sys, footfall.edge, footfall.edge.config; "
             "bad = [m for m in ('cv2', 'picamera2', 'ai_edge_litert', 'tflite_runtime', 'gi') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

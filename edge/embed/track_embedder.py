@@ -22,6 +22,7 @@ class TrackEmbedding:
 @dataclass
 class _Best:
     crops: list = field(default_factory=list)  # heap of (quality, seq, crop)
+    appearance: tuple[int, np.ndarray] | None = None  # (seq of the crop, its embedding) for re-identification
 
 
 class TrackEmbedder:
@@ -48,6 +49,28 @@ class TrackEmbedder:
             heapq.heappush(best.crops, item)
         elif q > best.crops[0][0]:
             heapq.heapreplace(best.crops, item)
+
+    def of_track(self, track_id: int) -> np.ndarray | None:
+        """Appearance of a live or hidden track for re-identification: the embedding of its best sighting so far
+        (computed once per best sighting)."""
+        best = self._best.get(track_id)
+        if best is None or not best.crops:
+            return None
+        q, seq, crop = max(best.crops)
+        if best.appearance is None or best.appearance[0] != seq:
+            best.appearance = (seq, self._embed(crop))
+        return best.appearance[1]
+
+    def of_face(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
+        """Appearance of one face on the current frame, if it is good enough to tell people apart."""
+        if geometry_score(keypoints) < self.min_quality:
+            return None
+        return self._embed(align(image, keypoints))
+
+    def _embed(self, crop: np.ndarray) -> np.ndarray:
+        self.embedded += 1
+        v = np.asarray(self.embed(crop), np.float32)
+        return v / max(float(np.linalg.norm(v)), 1e-12)
 
     def finish(self, track_id: int) -> TrackEmbedding:
         best = self._best.pop(track_id, None)

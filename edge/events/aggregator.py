@@ -12,6 +12,7 @@ from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
 
 from .geometry import CountingLine, Zone
 
+RETRACT_S = 3.0  # a step over the line and back within this long (before the interval is sent) counts neither way
 LOOKING_FRONTAL = 0.5  # geometry score (size x frontalness) above which a detected face is looking at the camera
 MIN_VIEW_S = 0.5  # a passer-by who looked at least this long is a viewer
 
@@ -23,7 +24,9 @@ def utc(ts: float) -> datetime:
 @dataclass
 class _TrackState:
     sides: dict[str, int] = field(default_factory=dict)
-    crossings: list[tuple[str, str, float]] = field(default_factory=list)  # line, direction, ts
+    # line, direction, ts, interval start, decided with low confidence
+    crossings: list[tuple[str, str, float, float, bool]] = field(default_factory=list)
+    uncertain: bool = False  # joined across a gap by motion alone since its side was last seen
     inside: dict[str, float] = field(default_factory=dict)  # zone -> entered at
     zone_time: dict[str, float] = field(default_factory=dict)
     looked_s: float = 0.0
@@ -63,6 +66,7 @@ class EventAggregator:
         self.tracks: dict[int, _TrackState] = {}
         self.current: _Interval | None = None
         self.last_ts: float | None = None
+        self.crossings = {"counted": 0, "uncertain": 0}  # since start, for health
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
@@ -101,15 +105,15 @@ class EventAggregator:
                 for line in self.lines:
                     if line.side(o):
                         st.sides[line.id] = line.side(o)
+            if t.joined == "motion":
+                st.uncertain = True
             if t.detected:
                 for line in self.lines:
                     side = line.side(p)
                     prev = st.sides.get(line.id, 0)
                     if side != 0:
                         if prev != 0 and side != prev and line.within_extent(p):
-                            direction = "in" if side > 0 else "out"
-                            iv.lines[line.id][0 if direction == "in" else 1] += 1
-                            st.crossings.append((line.id, direction, ts))
+                            self._cross(st, line.id, "in" if side > 0 else "out", ts)
                         st.sides[line.id] = side
             for zone in self.zones:
                 inside = zone.contains(p)
@@ -137,6 +141,22 @@ class EventAggregator:
             z["occ_sum"] += n
             z["frames"] += 1
 
+    def _cross(self, st: _TrackState, line: str, direction: str, ts: float) -> None:
+        iv = self.current
+        last = st.crossings[-1] if st.crossings else None
+        if (last and last[0] == line and last[1] != direction and ts - last[2] <= RETRACT_S
+                and last[3] == iv.start):  # stepped over and back: withdraw the crossing, count nothing
+            iv.lines[line][0 if last[1] == "in" else 1] -= 1
+            st.crossings.pop()
+            self.crossings["counted"] -= 1
+            self.crossings["uncertain"] -= last[4]
+            return
+        iv.lines[line][0 if direction == "in" else 1] += 1
+        st.crossings.append((line, direction, ts, iv.start, st.uncertain))
+        self.crossings["counted"] += 1
+        self.crossings["uncertain"] += st.uncertain
+        st.uncertain = False
+
     def _exit(self, st: _TrackState, zone_id: str, ts: float) -> None:
         entered = st.inside.pop(zone_id)
         z = self.current.zones[zone_id]
@@ -149,7 +169,7 @@ class EventAggregator:
         for zone_id in list(st.inside):
             self._exit(st, zone_id, ft.last_ts)
         zone = max(st.zone_time, key=st.zone_time.get) if st.zone_time else None
-        line, direction = (st.crossings[-1][0], st.crossings[-1][1]) if st.crossings else (None, None)
+        line, direction = st.crossings[-1][:2] if st.crossings else (None, None)
         return Visit(ft.id, ft.first_ts, ft.last_ts, zone, direction, line, round(st.looked_s, 2) if st.displays else None)
 
     def count_visitor(self, returning: bool) -> None:

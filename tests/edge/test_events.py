@@ -42,9 +42,17 @@ def test_jitter_on_the_line_counts_once():
     for i, y in enumerate(ys):
         feed(agg, 120 + i * 0.1, [face(1, y)])
     assert agg.current.lines["door"] == [1, 0]
-    for i, y in enumerate(reversed(ys)):
-        feed(agg, 121 + i * 0.1, [face(1, y)])
+    for i, y in enumerate(reversed(ys)):  # walks back out 5 s later: a second crossing
+        feed(agg, 126 + i * 0.1, [face(1, y)])
     assert agg.current.lines["door"] == [1, 1]
+
+
+def test_stepping_over_the_line_and_back_counts_nothing():
+    agg = EventAggregator(cfg())
+    for i, y in enumerate([0.3, 0.45, 0.56, 0.6, 0.6, 0.55, 0.44, 0.3]):  # hesitates past the line, turns back
+        feed(agg, 120 + i * 0.3, [face(1, y)])
+    assert agg.current.lines["door"] == [0, 0]
+    assert agg.crossings["counted"] == 0
 
 
 def test_predicted_positions_do_not_count():

@@ -1,0 +1,98 @@
+"""Joining the pieces of one walker's track across a gap (a nearer walker in front, a turned head)."""
+import numpy as np
+
+from footfall.edge.capture.frame import Frame
+from footfall.edge.config import EdgeConfig
+from footfall.edge.detect.detections import Detections
+from footfall.edge.events.aggregator import EventAggregator
+from footfall.edge.track.reid import Appearance
+from footfall.edge.track.tracker import FaceTracker
+
+W, H, FPS = 1280, 720, 15
+PEOPLE = {1: np.eye(128, dtype=np.float32)[0], 2: np.eye(128, dtype=np.float32)[1]}
+
+
+def detections(t: float, faces: list[tuple[int, float, float, float]]) -> Detections:
+    """faces: (person, centre x, centre y, height) in pixels; the person is written into the keypoints so the
+    test's appearance function can tell who it is (the tracker never looks at them)."""
+    frame = Frame(np.zeros((H, W, 3), np.uint8), t, round(t * FPS), "")
+    if not faces:
+        return Detections.empty(frame)
+    boxes = np.array([[x - h / 2, y - h / 2, x + h / 2, y + h / 2] for _, x, y, h in faces], np.float32)
+    kps = np.zeros((len(faces), 6, 2), np.float32)
+    kps[:, 0, 0] = [p for p, *_ in faces]
+    return Detections(frame, boxes, np.full(len(faces), 0.9, np.float32), kps)
+
+
+def appearance(tracker_ids: dict[int, int]) -> Appearance:
+    return Appearance(of_track=lambda tid: PEOPLE.get(tracker_ids.get(tid)),
+                      of_face=lambda image, kps: PEOPLE[int(kps[0, 0])])
+
+
+def walk(tracker: FaceTracker, hidden: tuple[float, float], others=(), seconds: float = 4.0, owner: dict | None = None):
+    """Person 1 walks from the far end (y 150, 40 px face) to the near end (y 650, 120 px face) in `seconds`; their
+    face is not detected between hidden[0] and hidden[1] seconds. Returns every frame's Tracks."""
+    out = []
+    for i in range(int(seconds * FPS)):
+        t = i / FPS
+        u = t / seconds
+        faces = [] if hidden[0] <= t < hidden[1] else [(1, 640 + 20 * u, 150 + 500 * u, 40 + 80 * u)]
+        faces += [f for f in (other(t) for other in others) if f]
+        tracks = tracker.update(detections(t, faces))
+        if owner is not None:
+            for f in tracks.live:
+                if f.keypoints is not None:
+                    owner.setdefault(f.id, int(f.keypoints[0, 0]))
+        out.append(tracks)
+    out.append(tracker.flush(out[-1].frame))
+    return out
+
+
+def ids_of_person_1(frames) -> set[int]:
+    return {f.id for tr in frames for f in tr.live if f.keypoints is not None and int(f.keypoints[0, 0]) == 1}
+
+
+def test_a_walker_hidden_while_on_the_line_keeps_one_track():
+    owner: dict[int, int] = {}
+    tracker = FaceTracker(FPS, appearance=appearance(owner))
+    frames = walk(tracker, hidden=(1.4, 2.6), owner=owner)  # 1.2 s behind someone: longer than max_lost_s
+    assert len(ids_of_person_1(frames)) == 1
+    assert tracker.tracks_joined["appearance"] == 1
+    finished = [ft for tr in frames for ft in tr.finished]
+    assert len(finished) == 1 and finished[0].last_ts - finished[0].first_ts > 3.5
+
+
+def test_the_joined_track_counts_its_crossing_once():
+    cfg = EdgeConfig.model_validate(dict(site="s", device="d", role="entrance", timezone="UTC",
+                                         privacy={"level": "counts"}, camera={"source": "x"},
+                                         lines=[{"id": "door", "a": [1.0, 0.5], "b": [0.0, 0.5]}]))
+    for appear in (True, False):  # by appearance, and by motion alone (privacy level counts: no embeddings)
+        owner: dict[int, int] = {}
+        tracker = FaceTracker(FPS, appearance=appearance(owner) if appear else None)
+        agg = EventAggregator(cfg)
+        for tracks in walk(tracker, hidden=(1.4, 2.6), owner=owner):  # the line (y 360) is passed while hidden
+            agg.advance(tracks.frame.ts)
+            agg.update(tracks)
+        assert sum(agg.current.lines["door"]) == 1, appear
+        assert agg.crossings == {"counted": 1, "uncertain": 0 if appear else 1}
+
+
+def test_someone_else_appearing_where_the_hidden_walker_was_is_not_joined():
+    owner: dict[int, int] = {}
+    tracker = FaceTracker(FPS, appearance=appearance(owner))
+    # person 2 steps out from behind at the spot where person 1's face disappeared, and stays there
+    stranger = lambda t: (2, 650, 330, 70) if t >= 1.8 else None  # noqa: E731
+    frames = walk(tracker, hidden=(1.4, 9.0), others=[stranger], owner=owner)
+    ids_2 = {f.id for tr in frames for f in tr.live if f.keypoints is not None and int(f.keypoints[0, 0]) == 2}
+    assert ids_of_person_1(frames).isdisjoint(ids_2)
+    assert tracker.tracks_joined == {"appearance": 0, "motion": 0}
+
+
+def test_a_track_found_again_at_the_last_moment_lives_on_while_detected():
+    """norfair 2.3 starts a track's ReID countdown when its hit counter reaches 0 and did not clear it when the
+    track was detected again on that very frame: the track was dropped 3 s later, in full view."""
+    tracker = FaceTracker(FPS)
+    frames = walk(tracker, hidden=(1.0, 2.0), seconds=9.0)  # 15 frames missed (hit counter 15 -> 0), then 7 s seen
+    assert len(ids_of_person_1(frames)) == 1
+    finished = [ft for tr in frames for ft in tr.finished]
+    assert len(finished) == 1
