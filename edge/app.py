@@ -28,18 +28,22 @@ def file_start_ts(video: str | Path) -> float:
 
 
 class HealthReporter:
+    """Health every `interval_s`. `dropped_frames` is the capture's running count of frames the camera delivered
+    that the pipeline never processed (skipped while it was behind, or lost to failed reads)."""
+
     def __init__(self, pipeline: EdgePipeline, interval_s: float, camera_state: Callable[[], str],
-                 outbox_stats: Callable[[], tuple[int, int]] = lambda: (0, 0), clock_synced: Callable[[], bool | None] = lambda: None):
+                 outbox_stats: Callable[[], tuple[int, int]] = lambda: (0, 0), clock_synced: Callable[[], bool | None] = lambda: None,
+                 dropped_frames: Callable[[], int] = lambda: 0):
         self.pipeline = pipeline
         self.interval_s = interval_s
         self.camera_state = camera_state
         self.outbox_stats = outbox_stats
         self.clock_synced = clock_synced
+        self.dropped_frames = dropped_frames
         self.started = None
         self.next_ts = None
         self.frames_at_last = 0
         self.wall_at_last = time.monotonic()
-        self.dropped_frames = 0
 
     def due(self, ts: float) -> HealthMessage | None:
         if self.started is None:
@@ -54,7 +58,7 @@ class HealthReporter:
         depth, dropped = self.outbox_stats()
         p = self.pipeline
         return HealthMessage(**p._envelope(ts), uptime_s=round(ts - self.started, 1), fps=round(min(fps, 1000), 2),
-                             stage_ms=p.times.mean_ms(), dropped_frames=self.dropped_frames, outbox_depth=depth,
+                             stage_ms=p.times.mean_ms(), dropped_frames=self.dropped_frames(), outbox_depth=depth,
                              outbox_dropped=dropped, cpu_temp_c=cpu_temperature(), camera=self.camera_state(),
                              models={f.removesuffix(".tflite"): short_hash(f) for f in p.model_files},
                              clock_synced=self.clock_synced())
@@ -133,6 +137,7 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
         signal.signal(sig, lambda *_: stop.set())
     notify = Notifier()
     secret = cfg.read_site_secret()
+    stream = cfg.camera.stream_source()  # with the login from its credential: never logged (display_source is)
     outbox = Outbox(cfg.outbox.dir / "outbox.sqlite", cfg.outbox.max_mb)
     pipeline = EdgePipeline(cfg, secret, seq=outbox.next_seq)
     publisher = Publisher(cfg, outbox, __version__)
@@ -146,22 +151,24 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
         if (m := health.due(time.time())) is not None:
             emit(m)
 
-    source = ReconnectingSource(lambda: open_source(cam.source, cam.backend, width=cam.width, height=cam.height,
-                                                    fps=cam.fps, start_ts=start_ts), stop, on_idle=idle)
+    source = ReconnectingSource(lambda: open_source(stream, cam.backend, width=cam.width, height=cam.height, fps=cam.fps,
+                                                    start_ts=start_ts, name=cam.display_source), stop, on_idle=idle)
     frames = source.frames()
     if is_file and not fast:
         frames = paced(frames, stop)
     monitor = FeedMonitor()
     camera_state = lambda: "lost" if source.state == "lost" else monitor.state  # noqa: E731
     health = HealthReporter(pipeline, cfg.health_interval_s, camera_state,
-                            outbox_stats=lambda: (outbox.depth(), outbox.dropped()), clock_synced=clock_synced)
+                            outbox_stats=lambda: (outbox.depth(), outbox.dropped()), clock_synced=clock_synced,
+                            dropped_frames=lambda: source.dropped)
 
     def emit(m) -> None:
         outbox.put(m.seq, topic_for(cfg.site, cfg.device, m.kind), encode(m))
 
     notify.send("READY=1")
-    log.info("edge %s/%s running: %s, privacy level %s", cfg.site, cfg.device, cam.source, cfg.privacy.level)
+    log.info("edge %s/%s running: %s, privacy level %s", cfg.site, cfg.device, cam.display_source, cfg.privacy.level)
     count = drive(pipeline, frames, emit, health, monitor, stop, on_frame=notify.watchdog)
+    frames.close()  # the camera (and its reader thread) is released now, not while the outbox flushes
     notify.send("STOPPING=1")
     log.info("stopping after %d frames; flushing %d queued messages", count, outbox.depth())
     publisher.flush(timeout_s=10.0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from footfall.edge.capture.urls import credential_problem, is_url, redact, with_credentials
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
 from footfall.protocol.contract import PeriodPolicy
 
@@ -27,11 +28,46 @@ class Privacy(Strict):
 
 
 class Camera(Strict):
-    source: str = Field(description="file path, rtsp:// URL, /dev/videoN, 'picamera2' or a GStreamer pipeline")
+    """The camera. A stream's login is never part of `source`: `username`, and `password` from a credential."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # (merged with Strict's) errors never echo a URL
+
+    source: str = Field(description="file path, rtsp:// URL (no login in it), /dev/videoN, 'picamera2' or a GStreamer pipeline")
+    username: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[^:\s]+$",
+                                 description="stream login (rtsp://, http:// sources)")
+    password: SecretRef | None = Field(default=None, description="stream password: {credential: rtsp-password} or {file: PATH}")
     backend: Literal["auto", "opencv", "picamera2", "gstreamer"] = "auto"
     width: int = Field(default=1280, ge=160, le=4096)
     height: int = Field(default=720, ge=120, le=4096)
     fps: float = Field(default=15, gt=0, le=120)
+
+    @field_validator("source")
+    @classmethod
+    def _no_clear_text_login(cls, source: str) -> str:
+        if (problem := credential_problem(source)) is not None:
+            raise ValueError(problem)
+        return source
+
+    @model_validator(mode="after")
+    def _login_for_urls(self) -> "Camera":
+        if self.password is not None and self.username is None:
+            raise ValueError("camera.password needs camera.username")
+        if self.username is not None and not is_url(self.source):
+            raise ValueError("camera.username and camera.password apply to stream URLs (rtsp://, http://) only")
+        return self
+
+    def stream_source(self) -> str:
+        """What the capture backend opens: `source` with the login put in. Never log it (`display_source` is)."""
+        if self.username is None:
+            return self.source
+        password = self.password.read().decode() if self.password is not None else None
+        if self.password is not None and not password:
+            raise ValueError(f"camera.password: {self.password!r} is empty")
+        return with_credentials(self.source, self.username, password)
+
+    @property
+    def display_source(self) -> str:
+        return redact(self.source)
 
 
 class Detector(Strict):
@@ -83,6 +119,8 @@ class Outbox(Strict):
 
 
 class EdgeConfig(Strict):
+    model_config = ConfigDict(hide_input_in_errors=True)  # a refused camera URL is not repeated in the error
+
     site: Id
     device: Id
     role: Literal["entrance", "store", "display"]

@@ -32,6 +32,15 @@ def _site_secret(cfg: EdgeConfig) -> str:
     return f"{len(secret)} bytes"
 
 
+def _camera_login(cfg: EdgeConfig) -> str:
+    """The stream's password credential is readable and not empty (the camera itself is not touched)."""
+    cam = cfg.camera
+    if cam.username is None:
+        return "no login"
+    cam.stream_source()  # raises when the credential is missing or empty; the URL it makes is not shown
+    return f"user {cam.username}, password from {cam.password!r}" if cam.password else f"user {cam.username}, no password"
+
+
 def _tls(cfg: EdgeConfig) -> str:
     tls = cfg.mqtt.tls
     if tls is None:
@@ -72,6 +81,7 @@ def _models(cfg: EdgeConfig) -> str:
 
 CHECKS: list[tuple[str, Callable[[EdgeConfig], str]]] = [
     ("site secret", _site_secret),
+    ("camera login", _camera_login),
     ("mqtt tls", _tls),
     ("models", _models),
 ]

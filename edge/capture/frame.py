@@ -11,8 +11,8 @@ class Frame:
 
     image: np.ndarray  # HxWx3 uint8, BGR (OpenCV order)
     ts: float  # seconds since the epoch (device clock; for files: start time + position)
-    index: int  # frame number since the source was opened
-    source: str
+    index: int  # the camera's frame number since the source was opened: a gap means frames dropped (skipped or failed)
+    source: str  # the source's name for logs (a stream's password hidden), never the URL it opened
 
     @property
     def size(self) -> tuple[int, int]:

@@ -28,6 +28,29 @@ def test_edge_unit_is_notify_with_watchdog_state_and_credentials():
     assert example["outbox"]["dir"] == "/var/lib/footfall"  # = StateDirectory
 
 
+def credentials_in(node) -> set[str]:
+    if isinstance(node, dict):
+        return ({node["credential"]} if set(node) == {"credential"} else set()).union(*map(credentials_in, node.values()))
+    if isinstance(node, list):
+        return set().union(*map(credentials_in, node))
+    return set()
+
+
+def test_every_credential_an_edge_config_names_is_loaded_and_may_be_absent():
+    text = (ROOT / "deploy/systemd/footfall-edge.service").read_text()
+
+    def settings(key: str) -> dict[str, str]:
+        return dict(line.split("=", 1)[1].split(":", 1) for line in text.splitlines() if line.startswith(key + "="))
+
+    loaded, defaults = settings("LoadCredential"), settings("SetCredential")
+    used = set().union(*(credentials_in(yaml.safe_load(p.read_text())) for p in (ROOT / "deploy/examples").glob("edge-*.yaml")))
+    assert used >= {"site-secret", "device-key", "rtsp-password"} and used <= set(loaded)
+    assert all(path == f"/etc/footfall/credentials/{name}" for name, path in loaded.items())  # where edge_app puts them
+    # a unit has only the credentials its config uses: each one's absence falls back to an empty default
+    # (systemd fails a start on a missing LoadCredential= file unless a SetCredential= of the name exists)
+    assert defaults == {name: "\\n" for name in loaded}
+
+
 def test_notifier_speaks_sd_notify(tmp_path, monkeypatch):
     path = str(tmp_path / "notify.sock")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
