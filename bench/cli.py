@@ -79,7 +79,10 @@ def placement(height_m, tilt_deg, hfov_deg, vfov_deg, resolution, start_m, end_m
 
 from .demo import main as demo  # noqa: E402 - one command per module
 
+from .evaluate import main as evaluate  # noqa: E402
+
 main.add_command(demo, "demo")
+main.add_command(evaluate, "evaluate")
 
 if __name__ == "__main__":
     main()
