@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 
 import paho.mqtt.client as mqtt
-from tenacity import wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential_jitter
 
 from footfall.edge.config import EdgeConfig
 from footfall.protocol import StatusMessage, encode, topic_for
@@ -44,7 +44,7 @@ class Publisher:
         self._inflight: dict[int, int] = {}  # mid -> seq
         self._last_sent = -1
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
-        self.wait = wait_exponential_jitter(multiplier=1, max=30, jitter=1)
+        self.wait = wait_exponential_jitter(initial=1, max=30, jitter=1)
 
     def _status(self, state: str) -> bytes:
         return encode(StatusMessage(site=self.cfg.site, device=self.cfg.device, seq=max(self.outbox.last_seq(), 0),
@@ -97,33 +97,40 @@ class Publisher:
         return False
 
     def _run(self) -> None:
-        attempt = 0
+        # connect with backoff until the broker accepts a session; after a session that was accepted ends, start
+        # over at once (one second), as the outbox may have piled up meanwhile
+        retrying = Retrying(retry=retry_if_exception_type(_NotAccepted), wait=self.wait,
+                            stop=stop_when_event_set(self.stop), sleep=self.stop.wait,
+                            retry_error_callback=lambda state: None)
         while not self.stop.is_set():
-            if not self._connect():
-                attempt += 1
-                self.stop.wait(self.wait(_RetryState(attempt)))
-                continue
-            accepted = False
-            while not self.stop.is_set():
-                try:
-                    rc = self.client.loop(timeout=0.05)
-                except ssl.SSLError as e:  # TLS 1.3: a refused client certificate shows up on the first read
-                    log.error("mqtt: TLS session with %s:%d failed: %s (check tls.cert / tls.key)",
-                              self.cfg.mqtt.host, self.cfg.mqtt.port, e)
-                    rc = mqtt.MQTT_ERR_CONN_LOST
-                if rc != mqtt.MQTT_ERR_SUCCESS:
-                    self.connected.clear()
-                    break
-                if self.connected.is_set():
-                    accepted = True
-                    self._drain()
+            retrying(self._session)
+            self.stop.wait(1.0)
+
+    def _session(self) -> None:
+        """Connect and run the network loop until the connection ends; raises _NotAccepted if no session was
+        accepted (unreachable, refused, or a refused certificate that shows only after the handshake)."""
+        if not self._connect():
+            raise _NotAccepted
+        accepted = False
+        while not self.stop.is_set():
             try:
-                self.client.disconnect()
-            except Exception:  # already gone
-                pass
-            # a session the broker never accepted (refused certificate) backs off like a failed connect
-            attempt = 0 if accepted else attempt + 1
-            self.stop.wait(1.0 if accepted else self.wait(_RetryState(attempt)))
+                rc = self.client.loop(timeout=0.05)
+            except ssl.SSLError as e:  # TLS 1.3: a refused client certificate shows up on the first read
+                log.error("mqtt: TLS session with %s:%d failed: %s (check tls.cert / tls.key)",
+                          self.cfg.mqtt.host, self.cfg.mqtt.port, e)
+                rc = mqtt.MQTT_ERR_CONN_LOST
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                self.connected.clear()
+                break
+            if self.connected.is_set():
+                accepted = True
+                self._drain()
+        try:
+            self.client.disconnect()
+        except Exception:  # already gone
+            pass
+        if not accepted and not self.stop.is_set():
+            raise _NotAccepted
 
     def _drain(self) -> None:
         room = WINDOW - len(self._inflight)
@@ -156,8 +163,5 @@ class Publisher:
         self._thread.join(timeout=5)
 
 
-class _RetryState:
-    """The piece of tenacity's RetryCallState that its wait strategies read."""
-
-    def __init__(self, attempt: int):
-        self.attempt_number = attempt
+class _NotAccepted(Exception):
+    """No session with the broker this time: back off and try again."""
