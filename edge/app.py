@@ -44,6 +44,7 @@ class HealthReporter:
         self.next_ts = None
         self.frames_at_last = 0
         self.wall_at_last = time.monotonic()
+        self.tracking_at_last = pipeline.tracking_totals()
 
     def due(self, ts: float) -> HealthMessage | None:
         if self.started is None:
@@ -57,11 +58,14 @@ class HealthReporter:
         self.frames_at_last, self.wall_at_last = frames, now
         depth, dropped = self.outbox_stats()
         p = self.pipeline
+        totals = p.tracking_totals()
+        tracking = {k: v - self.tracking_at_last[k] for k, v in totals.items()}
+        self.tracking_at_last = totals
         return HealthMessage(**p._envelope(ts), uptime_s=round(ts - self.started, 1), fps=round(min(fps, 1000), 2),
                              stage_ms=p.times.mean_ms(), dropped_frames=self.dropped_frames(), outbox_depth=depth,
                              outbox_dropped=dropped, cpu_temp_c=cpu_temperature(), camera=self.camera_state(),
                              models={f.removesuffix(".tflite"): short_hash(f) for f in p.model_files},
-                             clock_synced=self.clock_synced())
+                             clock_synced=self.clock_synced(), **tracking)
 
 
 def cpu_temperature() -> float | None:

@@ -87,6 +87,12 @@ class EdgePipeline:
             files.append(self.embedder.embed.model_file)
         return files
 
+    def tracking_totals(self) -> dict[str, int]:
+        """Since start: tracks, those joined across a gap, crossings, those decided with low confidence (health)."""
+        t, c = self.tracker, self.events.crossings
+        return {"tracks": t.tracks_started, "tracks_joined": sum(t.tracks_joined.values()),
+                "crossings": c["counted"], "crossings_uncertain": c["uncertain"]}
+
     def _envelope(self, ts: float) -> dict:
         return {"site": self.cfg.site, "device": self.cfg.device, "seq": self.seq(), "ts": utc(ts)}
 

@@ -133,6 +133,13 @@ class HealthMessage(_Envelope):
     camera: Literal["ok", "frozen", "dark", "moved", "lost"] = "ok"
     models: dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8,64}$")]] = Field(default_factory=dict, max_length=16)
     clock_synced: bool | None = None
+    # since the previous health message: tracks started, and of them those continued across a gap (a face hidden by
+    # another walker, re-identified); line crossings, and of them those decided with low confidence (the side before
+    # the gap came from a join by motion alone). High shares point at a badly placed camera.
+    tracks: Count = 0
+    tracks_joined: Count = 0
+    crossings: Count = 0
+    crossings_uncertain: Count = 0
 
 
 class StatusMessage(_Envelope):

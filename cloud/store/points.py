@@ -51,7 +51,9 @@ def counts_points(m: CountsMessage) -> list[str]:
 def health_points(m: HealthMessage) -> list[str]:
     p = (Point("footfall_health").tag("site", m.site).tag("device", m.device).field("fps", float(m.fps))
          .field("uptime_s", float(m.uptime_s)).field("dropped_frames", m.dropped_frames)
-         .field("outbox_depth", m.outbox_depth).field("outbox_dropped", m.outbox_dropped).field("camera", m.camera))
+         .field("outbox_depth", m.outbox_depth).field("outbox_dropped", m.outbox_dropped).field("camera", m.camera)
+         .field("tracks", m.tracks).field("tracks_joined", m.tracks_joined)
+         .field("crossings", m.crossings).field("crossings_uncertain", m.crossings_uncertain))
     for stage, ms in m.stage_ms.items():
         p = p.field(f"{stage}_ms", float(ms))
     if m.cpu_temp_c is not None:

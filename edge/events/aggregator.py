@@ -24,8 +24,7 @@ def utc(ts: float) -> datetime:
 @dataclass
 class _TrackState:
     sides: dict[str, int] = field(default_factory=dict)
-    # line, direction, ts, interval start, decided with low confidence
-    crossings: list[tuple[str, str, float, float, bool]] = field(default_factory=list)
+    crossings: list[tuple[str, str, float, float]] = field(default_factory=list)  # line, direction, ts, interval
     uncertain: bool = False  # joined across a gap by motion alone since its side was last seen
     inside: dict[str, float] = field(default_factory=dict)  # zone -> entered at
     zone_time: dict[str, float] = field(default_factory=dict)
@@ -66,7 +65,7 @@ class EventAggregator:
         self.tracks: dict[int, _TrackState] = {}
         self.current: _Interval | None = None
         self.last_ts: float | None = None
-        self.crossings = {"counted": 0, "uncertain": 0}  # since start, for health
+        self.crossings = {"counted": 0, "uncertain": 0, "withdrawn": 0}  # since start (only ever grow), for health
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
@@ -148,11 +147,10 @@ class EventAggregator:
                 and last[3] == iv.start):  # stepped over and back: withdraw the crossing, count nothing
             iv.lines[line][0 if last[1] == "in" else 1] -= 1
             st.crossings.pop()
-            self.crossings["counted"] -= 1
-            self.crossings["uncertain"] -= last[4]
+            self.crossings["withdrawn"] += 1
             return
         iv.lines[line][0 if direction == "in" else 1] += 1
-        st.crossings.append((line, direction, ts, iv.start, st.uncertain))
+        st.crossings.append((line, direction, ts, iv.start))
         self.crossings["counted"] += 1
         self.crossings["uncertain"] += st.uncertain
         st.uncertain = False

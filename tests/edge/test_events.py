@@ -52,7 +52,7 @@ def test_stepping_over_the_line_and_back_counts_nothing():
     for i, y in enumerate([0.3, 0.45, 0.56, 0.6, 0.6, 0.55, 0.44, 0.3]):  # hesitates past the line, turns back
         feed(agg, 120 + i * 0.3, [face(1, y)])
     assert agg.current.lines["door"] == [0, 0]
-    assert agg.crossings["counted"] == 0
+    assert agg.crossings["withdrawn"] == 1
 
 
 def test_predicted_positions_do_not_count():

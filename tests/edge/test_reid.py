@@ -74,7 +74,7 @@ def test_the_joined_track_counts_its_crossing_once():
             agg.advance(tracks.frame.ts)
             agg.update(tracks)
         assert sum(agg.current.lines["door"]) == 1, appear
-        assert agg.crossings == {"counted": 1, "uncertain": 0 if appear else 1}
+        assert agg.crossings == {"counted": 1, "uncertain": 0 if appear else 1, "withdrawn": 0}
 
 
 def test_someone_else_appearing_where_the_hidden_walker_was_is_not_joined():

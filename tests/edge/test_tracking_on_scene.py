@@ -30,3 +30,14 @@ def test_in_crossings_match_truth_at_the_entrance(scene, replay_scene, tmp_path)
     counted_in = sum(l["in"] for m in messages if m["kind"] == "counts" for l in m["lines"])
     truth_in = sum(c["direction"] == "in" for c in truth["devices"]["entrance"]["crossings"])
     assert counted_in == truth_in
+
+
+def test_health_reports_tracks_and_crossings(scene, replay_scene):
+    out, truth = scene
+    messages = replay_scene(out, "entrance")
+    health = [m for m in messages if m["kind"] == "health"]
+    counted = sum(l["in"] + l["out"] for m in messages if m["kind"] == "counts" for l in m["lines"])
+    visits = [m for m in messages if m["kind"] == "visits"]
+    # the last report may come before the last tracks and crossings
+    assert counted - 2 <= sum(h["crossings"] for h in health) <= counted
+    assert sum(h["tracks"] for h in health) >= len(visits) - 2
