@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from footfall.protocol.configfile import validate_config_command
+from footfall.protocol.configfile import SecretError, validate_config_command
 
 from . import __version__
 from .config import EdgeConfig
@@ -46,7 +46,11 @@ def run(config_file: str, fast: bool, log_level: str) -> None:
 
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = load_or_exit(config_file)
-    run_service(cfg, fast=fast)
+    try:
+        run_service(cfg, fast=fast)
+    except SecretError as e:
+        click.echo(f"{config_file}: {e}", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -79,7 +83,11 @@ def replay(config_file: str, source: str, events_out: Path, start, progress: boo
     from .app import replay as run_replay
 
     cfg = load_or_exit(config_file)
-    summary = run_replay(cfg, source, events_out, cfg.read_site_secret(), start.timestamp() if start else None, progress)
+    try:
+        secret = cfg.read_site_secret()
+    except SecretError as e:
+        raise click.ClickException(f"{config_file}: {e}") from None
+    summary = run_replay(cfg, source, events_out, secret, start.timestamp() if start else None, progress)
     click.echo(json.dumps(summary))
 
 

@@ -128,6 +128,10 @@ def load_config(path: str | Path, model: type[M]) -> M:
         raise ConfigError(sorted(problems, key=lambda p: p.line)) from None
 
 
+class SecretError(RuntimeError):
+    """A secret the config names cannot be read (missing file, credential not loaded, no permission)."""
+
+
 class SecretRef(Strict):
     """Where a secret lives: a file (mode 0600) or a systemd credential (LoadCredential=). Never inline."""
 
@@ -158,7 +162,10 @@ class SecretRef(Strict):
 
     def read(self) -> bytes:
         """The secret's bytes, trailing newline removed. Callers must never log the result."""
-        return self.path.read_bytes().rstrip(b"\r\n")
+        try:
+            return self.path.read_bytes().rstrip(b"\r\n")
+        except OSError as e:
+            raise SecretError(f"{self!r}: cannot read {self.path}: {e.strerror}") from None
 
     def __repr__(self) -> str:  # the reference is harmless, but keep reprs short in logs
         return f"SecretRef({self.file or 'credential:' + str(self.credential)})"

@@ -61,3 +61,11 @@ def test_validate_config_cli(tmp_path):
     bad = run_cli("validate-config", str(write(tmp_path, MINIMAL + "camera_x: 1\n")))
     assert bad.returncode == 2
     assert bad.stderr.strip() == f"{tmp_path / 'edge.yaml'}:7: camera_x: unknown key"
+
+
+def test_run_with_an_unreadable_site_secret_says_which_file(tmp_path):
+    config = write(tmp_path, MINIMAL.replace("/etc/footfall/site.secret", str(tmp_path / "absent.secret")))
+    r = run_cli("run", "--config", str(config))
+    assert r.returncode == 2
+    assert f"cannot read {tmp_path / 'absent.secret'}: No such file or directory" in r.stderr
+    assert "Traceback" not in r.stderr
