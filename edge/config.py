@@ -70,11 +70,27 @@ class Camera(Strict):
         return redact(self.source)
 
 
+Region = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)],
+               Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
+
+
 class Detector(Strict):
     model: Literal["full_range", "short_range"] = "full_range"
     min_confidence: float = Field(default=0.6, gt=0, lt=1)
     min_face_px: int = Field(default=20, ge=8, le=1024)
     threads: int = Field(default=1, ge=1, le=8)
+    far_regions: list[Region] = Field(default_factory=list, max_length=4, description=(
+        "x0, y0, x1, y1 (normalised) where walkers are far and faces small, e.g. around a door at the back: "
+        "detected again at the region's own resolution (footfall-bench placement tells the face sizes)"))
+    far_every: int = Field(default=2, ge=1, le=8, description="run the far-region pass on every n-th frame")
+
+    @field_validator("far_regions")
+    @classmethod
+    def _regions(cls, regions: list) -> list:
+        for x0, y0, x1, y1 in regions:
+            if x1 - x0 < 0.05 or y1 - y0 < 0.05:
+                raise ValueError(f"far region {[x0, y0, x1, y1]}: x1 > x0 and y1 > y0, each side at least 0.05")
+        return regions
 
 
 class Embedder(Strict):

@@ -98,7 +98,8 @@ class EdgePipeline:
 
     def process(self, frame: Frame) -> list:
         t = time.perf_counter()
-        detections = self.detector(frame)
+        d = self.cfg.detector
+        detections = self.detector(frame, tuple(d.far_regions) if frame.index % d.far_every == 0 else ())
         t = self.times.add("detect", t)
         tracks = self.tracker.update(detections)
         t = self.times.add("track", t)

@@ -108,13 +108,31 @@ class BlazeFace:
         canvas[oy:oy + nh, ox:ox + nw] = rgb * (2.0 / 255.0) - 1.0
         return canvas[None], scale, ox, oy
 
-    def __call__(self, frame: Frame) -> Detections:
-        tensor, scale, ox, oy = self._letterbox(frame.image)
+    def __call__(self, frame: Frame, regions: tuple[tuple[float, float, float, float], ...] = ()) -> Detections:
+        """Faces in the whole frame, plus a pass over each region (normalised x0, y0, x1, y1) at the region's own
+        resolution: a far, small face that the whole-frame pass cannot resolve is large enough there."""
+        image = frame.image
+        h, w = image.shape[:2]
+        parts = [self._candidates(image)]
+        for x0, y0, x1, y1 in regions:
+            ox, oy = int(x0 * w), int(y0 * h)
+            boxes, scores, kps = self._candidates(image[oy:int(y1 * h), ox:int(x1 * w)])
+            offset = np.array([ox, oy], np.float32)
+            parts.append(((boxes.reshape(-1, 2, 2) + offset).reshape(-1, 4), scores, kps + offset))
+        boxes, scores, kps = (np.concatenate(p) for p in zip(*parts))
+        if len(scores) == 0:
+            return Detections.empty(frame)
+        boxes, scores, kps = weighted_nms(boxes, scores, kps)
+        boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
+        big = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= self.min_face_px
+        return Detections(frame, boxes[big], scores[big].astype(np.float32), kps[big].astype(np.float32))
+
+    def _candidates(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every anchor over the threshold, in the image's pixels, before NMS."""
+        tensor, scale, ox, oy = self._letterbox(image)
         raw_boxes, raw_scores = self.model.run(tensor)
         logits = raw_scores[0, :, 0]
         keep = np.nonzero(logits > self.logit_threshold)[0]
-        if keep.size == 0:
-            return Detections.empty(frame)
         s = float(self.variant.size)
         raw = raw_boxes[0, keep]
         centres = self.anchors[keep]
@@ -124,12 +142,8 @@ class BlazeFace:
         boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
         kps = raw[:, 4:16].reshape(-1, 6, 2) / s + centres[:, None, :]
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits[keep], -100, 100)))
-        boxes, scores, kps = weighted_nms(boxes, scores, kps)
-        # back from letterboxed 0..1 to frame pixels
+        # back from letterboxed 0..1 to image pixels
         offset = np.array([ox, oy], np.float32)
         boxes = ((boxes.reshape(-1, 2, 2) * s - offset) / scale).reshape(-1, 4)
         kps = (kps * s - offset) / scale
-        w, h = frame.size
-        boxes = np.clip(boxes, 0, [w, h, w, h]).astype(np.float32)
-        big = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) >= self.min_face_px
-        return Detections(frame, boxes[big], scores[big].astype(np.float32), kps[big].astype(np.float32))
+        return boxes.astype(np.float32), scores.astype(np.float32), kps.astype(np.float32)

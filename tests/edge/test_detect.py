@@ -72,3 +72,21 @@ def test_faces_found_on_every_shared_identity_photo(shared_data):
     missed_full = [n for n, im in images.items() if len(full(Frame(im, 0, 0, ""))) == 0]
     assert len(images) == 61 and len(missed_full) <= 2, missed_full
     assert [n for n in missed_full if len(short(Frame(images[n], 0, 0, ""))) == 0] == []
+
+
+def test_a_far_region_finds_small_faces_the_whole_frame_misses(fixture_faces):
+    photo = cv2.imread(str(fixture_faces / "person_a" / "person_a_1.jpg"))
+    det = BlazeFace("full_range", min_confidence=0.6, min_face_px=8)
+    near = det(Frame(photo, 0, 0, ""))
+    x1, y1, x2, y2 = near.boxes[0]
+    scale = 30.0 / (y2 - y1)  # a 30 px face: 4.5 px at the model's 192 px over a 1280 px frame
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    fx, fy = 600, 120
+    frame[fy:fy + small.shape[0], fx:fx + small.shape[1]] = small
+    assert len(det(Frame(frame, 0, 0, ""))) == 0
+    found = det(Frame(frame, 0, 0, ""), regions=((0.35, 0.0, 0.65, 0.4),))
+    assert len(found) == 1
+    cx, cy = (found.boxes[0][:2] + found.boxes[0][2:]) / 2
+    want = np.array([fx + (x1 + x2) / 2 * scale, fy + (y1 + y2) / 2 * scale])
+    assert np.hypot(cx - want[0], cy - want[1]) < 4  # mapped back to frame pixels
