@@ -9,16 +9,15 @@ Both are pinned to CPU 0 with taskset, and LiteRT / OpenCV get one thread.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import json
 import os
 import resource
 import secrets
 import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import click
 

@@ -9,15 +9,14 @@ Reports messages/s for each and the end-to-end rate over the lower raw rate (goa
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import json
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import click
 import paho.mqtt.client as mqtt

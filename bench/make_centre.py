@@ -9,10 +9,9 @@ benchmark can report its figures on identities the centre never saw.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import hashlib
 import json
+from pathlib import Path
 
 import click
 import cv2

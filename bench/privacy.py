@@ -7,10 +7,9 @@ irreversibility: attacks with codes and no key vs chance; renewability: codes un
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-
-import json
 
 import click
 import numpy as np
