@@ -62,9 +62,9 @@ def run_ours(video: str, config: str | None, max_frames: int, embed_threads: int
     faces_detected = 0
     detect = pipeline.detector
 
-    def counting_detect(frame):
+    def counting_detect(frame, regions=()):
         nonlocal faces_detected
-        d = detect(frame)
+        d = detect(frame, regions)
         faces_detected += len(d)
         return d
 
