@@ -23,6 +23,8 @@ def main() -> None:
 @click.option("--return-fraction", type=float)
 @click.option("--blur", type=float)
 @click.option("--noise", type=float)
+@click.option("--crowd", type=click.Choice(["none", "light", "dense"]),
+              help="crowd preset (docs/scenes.md): dense = 30 entries/min, up to 4 in view, groups, occlusion, ...")
 def render(faces: Path, out: Path, spec_file: str | None, devices: str | None, **overrides) -> None:
     """Render scenes with ground truth: one video and edge config per device, and truth.json."""
     from tqdm import tqdm

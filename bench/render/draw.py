@@ -69,6 +69,11 @@ def draw_person(canvas: np.ndarray, walk: Walk, x: float, y: float, face_h: floa
         if facing == "side":
             cv2.ellipse(canvas, (int(cx), int(cy)), axes, 0, 0, 360, (120, 150, 190), -1)
             cv2.ellipse(canvas, (int(cx), int(cy - 0.1 * fh)), axes, 0, 180, 360, st["hair"], -1)
+        elif facing == "down":  # looking down at a phone: the top of the head, a strip of forehead, a phone
+            cv2.ellipse(canvas, (int(cx), int(cy)), axes, 0, 0, 360, (120, 150, 190), -1)
+            cv2.ellipse(canvas, (int(cx), int(cy - 0.25 * fh)), axes, 0, 0, 360, st["hair"], -1)
+            cv2.rectangle(canvas, (int(cx - 0.2 * fh), int(cy + 0.75 * fh)), (int(cx + 0.2 * fh), int(cy + 1.1 * fh)),
+                          (30, 30, 30), -1)
         else:
             cv2.ellipse(canvas, (int(cx), int(cy)), axes, 0, 0, 360, st["hair"], -1)
 
@@ -78,10 +83,15 @@ def noise_bank(shape: tuple, sigma: float, rng: np.random.Generator, n: int = 6)
     return [rng.normal(0, sigma, shape).astype(np.int16) for _ in range(n)] if sigma > 0 else []
 
 
+def placed_at(walks: list[Walk], t: float) -> list[tuple[tuple[float, float, float, str], Walk]]:
+    """Who is where at t, in drawing order: far (small faces) first, so nearer people cover farther ones."""
+    placed = [(p, w) for w in walks if (p := w.at(t)) is not None]
+    return sorted(placed, key=lambda pw: pw[0][2])
+
+
 def compose(bg: np.ndarray, walks: list[Walk], t: float, noise: np.ndarray | None) -> np.ndarray:
     canvas = bg.copy()
-    placed = [(p, w) for w in walks if (p := w.at(t)) is not None]
-    for (x, y, fh, facing), w in sorted(placed, key=lambda pw: pw[0][2]):  # far (small) people first
+    for (x, y, fh, facing), w in placed_at(walks, t):
         draw_person(canvas, w, x, y, fh, facing)
     if noise is not None:
         canvas = np.clip(canvas + noise, 0, 255).astype(np.uint8)

@@ -22,6 +22,11 @@ class Sprite:
     alpha: np.ndarray  # float32 0..1
     face_h: float  # face box height in sprite pixels
     face_centre: tuple[float, float]  # in sprite pixels
+    face_w: float = 0.0  # face box width in sprite pixels (0: as tall as wide)
+
+    @property
+    def aspect(self) -> float:
+        return self.face_w / self.face_h if self.face_w else 1.0
 
 
 class FaceLibrary:
@@ -57,4 +62,16 @@ class FaceLibrary:
         centre = (int(cx - X1), int(cy - Y1))
         cv2.ellipse(alpha, centre, (int(hw * 0.78), int(hh * 0.92)), 0, 0, 360, 1.0, -1)
         alpha = cv2.GaussianBlur(alpha, (0, 0), max(1.0, 0.06 * w))
-        return Sprite(str(path), crop, alpha, float(h), ((x1 + x2) / 2 - X1, (y1 + y2) / 2 - Y1))
+        # where the photo ends inside the head (hair cut off at the top), fade out instead of a straight edge
+        ramp = max(2, int(0.1 * h))
+        fade = np.minimum(np.arange(ch) / ramp, 1.0)
+        if Y1 == 0:
+            alpha *= fade[:, None]
+        if Y2 == image.shape[0]:
+            alpha *= fade[::-1, None]
+        fade = np.minimum(np.arange(cw) / ramp, 1.0)
+        if X1 == 0:
+            alpha *= fade[None, :]
+        if X2 == image.shape[1]:
+            alpha *= fade[None, ::-1]
+        return Sprite(str(path), crop, alpha, float(h), ((x1 + x2) / 2 - X1, (y1 + y2) / 2 - Y1), float(w))
