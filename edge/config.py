@@ -74,6 +74,23 @@ Region = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0,
                Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
 
 
+class PersonDetector(Strict):
+    """Person mode: whole bodies (NanoDet, front and back views) drive lines and zones in both directions; faces,
+    where one is seen, only attach an anonymous code to the body they belong to. Off by default (face mode)."""
+
+    enabled: bool = False
+    min_confidence: float = Field(default=0.5, gt=0, lt=1, description=(
+        "NanoDet person score; below 0.5 traffic cones start to pass for people"))
+    min_height_px: int = Field(default=24, ge=0, le=4096, description="smaller bodies are ignored")
+    threads: int = Field(default=1, ge=1, le=8)
+    every: int = Field(default=3, ge=1, le=15, description=(
+        "while people are tracked the detector runs at least every n-th frame; the tracker's prediction carries "
+        "the frames between"))
+    motion: bool = Field(default=True, description=(
+        "motion gating (grey frame differencing, as Frigate does): with nobody tracked the detector runs only on "
+        "frames with motion, and motion away from every tracked person runs it at once"))
+
+
 class Detector(Strict):
     model: Literal["full_range", "short_range"] = "full_range"
     min_confidence: float = Field(default=0.6, gt=0, lt=1)
@@ -82,7 +99,10 @@ class Detector(Strict):
     far_regions: list[Region] = Field(default_factory=list, max_length=4, description=(
         "x0, y0, x1, y1 (normalised) where walkers are far and faces small, e.g. around a door at the back: "
         "detected again at the region's own resolution (footfall-bench placement tells the face sizes)"))
-    far_every: int = Field(default=2, ge=1, le=8, description="run the far-region pass on every n-th frame")
+    far_every: int = Field(default=1, ge=1, le=8, description=(
+        "run the far-region pass on every n-th frame; above 1 the tracker sees far faces only now and then and "
+        "confirms fewer of them (measured in docs/benchmarks.md), so keep 1 unless the CPU cannot"))
+    person: PersonDetector = PersonDetector()
 
     @field_validator("far_regions")
     @classmethod

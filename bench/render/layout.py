@@ -23,6 +23,9 @@ def layout_for(device: str) -> Layout:
     return Layout("store", (f"{device}-door", 0.45), (f"{device}-floor", 0.45, 1.0))
 
 
+FAR_FACE_PX = 40  # below this at the far end, the whole frame letterboxed to 192 px loses faces (placement.py)
+
+
 def edge_config(device: str, spec, video: str, secret: str, outbox: str) -> dict:
     """The edge.yaml a real unit at this spot would run with."""
     lay = layout_for(device)
@@ -34,6 +37,10 @@ def edge_config(device: str, spec, video: str, secret: str, outbox: str) -> dict
         "detector": {"model": "full_range", "min_confidence": 0.6, "min_face_px": 20, "threads": 1},
         "outbox": {"dir": outbox},
     }
+    if lay.role == "entrance" and spec.face_px[0] < FAR_FACE_PX:
+        # faces at the door are smaller than the whole-frame pass resolves: detect around the door again, as an
+        # installer would after `footfall-bench placement` (hardware/README.md)
+        cfg["detector"]["far_regions"] = [[0.25, 0.08, 0.75, 0.5]]
     if lay.line:
         name, y = lay.line
         cfg["lines"] = [{"id": name, "a": [0.02, y], "b": [0.98, y]}]

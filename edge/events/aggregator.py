@@ -12,6 +12,10 @@ from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
 
 from .geometry import CountingLine, Zone
 
+# A track first seen just past a line (its face was hidden or turned away while it crossed) that then walks on away
+# from the line crossed it unseen: counted when it finishes, as a low-confidence crossing.
+INFER_BAND = 0.12  # first seen at most this far past the line (normalised image distance)
+INFER_TRAVEL = 0.15  # and then at least this much farther away from it
 RETRACT_S = 3.0  # a step over the line and back within this long (before the interval is sent) counts neither way
 LOOKING_FRONTAL = 0.5  # geometry score (size x frontalness) above which a detected face is looking at the camera
 MIN_VIEW_S = 0.5  # a passer-by who looked at least this long is a viewer
@@ -26,6 +30,8 @@ class _TrackState:
     sides: dict[str, int] = field(default_factory=dict)
     crossings: list[tuple[str, str, float, float]] = field(default_factory=list)  # line, direction, ts, interval
     uncertain: bool = False  # joined across a gap by motion alone since its side was last seen
+    first: tuple[float, float] | None = None  # where it was first seen (normalised)
+    last: tuple[float, float] | None = None  # where it was last detected
     inside: dict[str, float] = field(default_factory=dict)  # zone -> entered at
     zone_time: dict[str, float] = field(default_factory=dict)
     looked_s: float = 0.0
@@ -106,7 +112,10 @@ class EventAggregator:
                         st.sides[line.id] = line.side(o)
             if t.joined == "motion":
                 st.uncertain = True
+            if st.first is None:
+                st.first = (t.origin[0] / w, t.origin[1] / h) if t.origin is not None else p
             if t.detected:
+                st.last = p
                 for line in self.lines:
                     side = line.side(p)
                     prev = st.sides.get(line.id, 0)
@@ -166,9 +175,22 @@ class EventAggregator:
         st = self.tracks.pop(ft.id, _TrackState())
         for zone_id in list(st.inside):
             self._exit(st, zone_id, ft.last_ts)
+        self._infer_unseen_crossings(st, ft.last_ts)
         zone = max(st.zone_time, key=st.zone_time.get) if st.zone_time else None
         line, direction = st.crossings[-1][:2] if st.crossings else (None, None)
         return Visit(ft.id, ft.first_ts, ft.last_ts, zone, direction, line, round(st.looked_s, 2) if st.displays else None)
+
+    def _infer_unseen_crossings(self, st: _TrackState, ts: float) -> None:
+        if st.first is None or st.last is None:
+            return
+        for line in self.lines:
+            if any(c[0] == line.id for c in st.crossings):
+                continue
+            side, d0, d1 = line.side(st.first), line.signed_distance(st.first), line.signed_distance(st.last)
+            if (side and line.side(st.last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
+                    and line.within_extent(st.first)):
+                st.uncertain = True
+                self._cross(st, line.id, "in" if side > 0 else "out", ts)
 
     def count_visitor(self, returning: bool) -> None:
         if returning:

@@ -94,3 +94,24 @@ def test_display_attention():
         feed(agg, 200 + i * 0.1, [face(1, 0.5, kps=frontal), face(2, 0.5, x=0.2)])
     d = agg.current.displays["screen"]
     assert len(d["passers"]) == 2 and d["viewers"] == {1} and d["look_s"] == pytest.approx(1.4)
+
+
+def test_a_walker_first_seen_just_past_the_line_crossed_it_unseen():
+    agg = EventAggregator(cfg())
+    for i, y in enumerate([0.56, 0.62, 0.7, 0.78, 0.86]):  # face found only after the line, then walks on in
+        feed(agg, 120 + i * 0.2, [face(1, y)])
+    assert agg.current.lines["door"] == [0, 0]  # nothing seen crossing while it is in view
+    track = FinishedTrack(1, 120.0, 120.8, np.zeros((5, 4)))
+    feed(agg, 121.0, [], [track])
+    agg.finish(track)
+    assert agg.current.lines["door"] == [1, 0]
+    assert agg.crossings["uncertain"] == 1
+
+
+def test_a_walker_first_seen_far_past_the_line_or_standing_is_not_counted():
+    agg = EventAggregator(cfg())
+    for tid, ys in ((1, [0.75, 0.8, 0.9, 0.95]), (2, [0.56, 0.57, 0.56, 0.58])):  # came from the side; lingers
+        for i, y in enumerate(ys):
+            feed(agg, 120 + i * 0.2, [face(tid, y)])
+        agg.finish(FinishedTrack(tid, 120.0, 120.6, np.zeros((4, 4))))
+    assert agg.current.lines["door"] == [0, 0]
