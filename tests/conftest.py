@@ -107,6 +107,27 @@ def scene(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def crowd_scene(tmp_path_factory):
+    """A crowded entrance (the `dense` preset: 2-4 in view, groups, two in file, stop-and-go, hesitations, turned
+    heads, 22 px far faces; 90 s). It needs more identities than the committed faces: ../shared's deepface_ids."""
+    import json
+
+    from footfall.bench.render import render_scene
+    from footfall.bench.render.spec import SceneSpec
+
+    faces = SHARED_DATA / "deepface_ids"
+    if not faces.is_dir():
+        pytest.skip(f"a crowd needs the identities of {faces}, absent here")
+
+    def make(out: Path) -> None:
+        (out / "site.secret").write_text("5f" * 32)
+        render_scene(SceneSpec(seed=1, crowd="dense", devices=["entrance"]), faces, out)
+
+    out = once_for_all_workers(tmp_path_factory, "crowd-scene", make)
+    return out, json.loads((out / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
 def replay_scene(tmp_path_factory):
     """Replays are cached per scene, device and overrides: several tests read the same run."""
     cache: dict = {}

@@ -51,3 +51,14 @@ def test_every_visit_message_names_its_zone_and_interval_counts_are_contiguous(s
     assert all(m["zone"] == "store-a-floor" for m in messages if m["kind"] == "visits")
     starts = [m["interval_start"] for m in messages if m["kind"] == "counts"]
     assert starts == sorted(set(starts)) and len(starts) >= 2
+
+
+def test_entrance_in_counts_in_a_crowd(crowd_scene, replay_scene):
+    """Stated tolerance on a crowded entrance: at least 80% of the `in` crossings (21 of 26 when written) and at most
+    one too many. Walkers hidden behind the person in front, or looking at a phone, for their whole walk cannot be
+    seen by a face camera: person mode is for those (docs/benchmarks.md has the figures beside the baseline's)."""
+    out, truth = crowd_scene
+    messages = replay_scene(out, "entrance")
+    want = truth_in(truth, "entrance")
+    got = totals(messages, "lines", "in")
+    assert want >= 20 and 0.8 * want <= got <= want + 1, (got, want)
