@@ -63,7 +63,7 @@ class ReId:
             return NO_MATCH
         new_det = new.last_detection
         c_new, h_new = _box(new_det.points)
-        c_pred, h_old = _box(old.estimate)
+        c_pred = _box(old.estimate)[0]
         c_last, h_last = _box(old.last_detection.points)
         h = max(h_last, h_new, 1.0)
         lost_s = max(self.frame_index - old.last_detection.data.frame, 1) / self.fps
