@@ -12,7 +12,7 @@ from fleet_lab import Lab, build_wheel
 
 from footfall.edge.models import DEFAULT_DIR
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("debian-root")]  # one worker builds the root once
 HOST = "lab-entrance"
 
 
