@@ -117,15 +117,20 @@ def truth_figures(truth: dict, site: dict) -> dict:
 
 def truth_flows(truth: dict, site: dict) -> dict[str, int]:
     """Moves between the places a visitor is seen at (an entrance walking in, a store, a display aisle), in time
-    order across their trips: what the cloud's linker counts."""
+    order across their trips: what the cloud's linker counts. A place counts only where the walk there showed the
+    face (a sighting with face_visible_s > 0): a display pass made in profile all along, or a walk with the face
+    turned away, gives no code, and no linker can place anyone there."""
     store_of = place_of_zone(site)
+    shown = {(d, s["visitor"], s["trip"]) for d, dev in truth["devices"].items() for s in dev.get("sightings", [])
+             if s.get("face_visible_s", 1) > 0}
     stops: dict[str, list[tuple[float, str]]] = {}
     for d, dev in truth["devices"].items():
         for c in dev["crossings"]:
-            if d in site["entrances"] and c["direction"] == "in":
+            if d in site["entrances"] and c["direction"] == "in" and (d, c["visitor"], c["trip"]) in shown:
                 stops.setdefault(c["visitor"], []).append((c["t"], d))
         for z in dev["zone_visits"] + dev.get("passes", []):
-            stops.setdefault(z["visitor"], []).append((z["enter"], store_of.get(z["zone"], z["zone"])))
+            if (d, z["visitor"], z["trip"]) in shown:
+                stops.setdefault(z["visitor"], []).append((z["enter"], store_of.get(z["zone"], z["zone"])))
     moves: Counter = Counter()
     for seq in stops.values():
         places = [p for _, p in sorted(seq)]
@@ -151,8 +156,8 @@ def measured_figures(db, site: dict) -> dict:
     for s in site["stores"]:
         zones = " OR ".join(f"zone = '{z}'" for z in s["zones"])
         dwell[s["id"]] = round(total(f"SELECT sum(dwell_s_sum) FROM footfall_zone WHERE {zones}"), 1)
-    flows = {f"{r['from']} -> {r['to']}": r["sum"]
-             for r in db.query('SELECT sum(moves) FROM footfall_flow GROUP BY "from", "to"')}
+    flows = {f"{r['from']} -> {r['to']}": r["sum"]  # a flow a late visit corrected away sums to 0
+             for r in db.query('SELECT sum(moves) FROM footfall_flow GROUP BY "from", "to"') if r["sum"]}
     return {"lines": lines, "unique": total("SELECT sum(\"unique\") FROM footfall_visitors WHERE scope = 'site'"),
             "returning": total("SELECT sum(returning) FROM footfall_visitors WHERE scope = 'site'"),
             "stores": stores, "dwell_s": dwell, "display_viewers": total("SELECT sum(viewers) FROM footfall_display"),

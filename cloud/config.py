@@ -46,6 +46,11 @@ class Site(Strict):
     entrances: list[Id] = Field(default_factory=list, description="devices whose `in` visits start a trip (returning visitors)")
     match_max_distance: int = Field(default=MATCH_MAX_DISTANCE, ge=1, le=CODE_BITS - 1,
                                     description=f"Hamming distance (of {CODE_BITS}) linking two visits")
+    # How late a coded visit may arrive and still be linked (docs/linking.md): a code period's visitors are kept
+    # until this long after the first visit of the next period arrived, then dropped with their checkpoint. Visits
+    # of it arriving later are late: stored as visits (footfall), not linked, counted per device (fleet view).
+    link_grace_s: float = Field(default=7200.0, ge=60.0, le=86400.0,
+                                description="seconds an old code period keeps linking after the next one began")
 
 
 class CloudConfig(Strict):

@@ -34,14 +34,35 @@ class Handler:
         self.state = state
         self.sites = sites
         self.linkers = {sid: SiteLinker(site, clock) for sid, site in sites.items()}
-        for sid, linker in self.linkers.items():  # rebuild the visitor index from the checkpoint
-            for payload in state.checkpointed(sid):
-                linker.add(decode(payload))
         self.park_fn = park
         self.owns = owns
         self.clock = clock
         self.parked: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
+        self.late: Counter[tuple[str, str]] = Counter()  # (site, device) -> coded visits too late to link
+        self._late_logged: set[tuple[str, str, str]] = set()
+        for sid, linker in self.linkers.items():
+            self._restore(sid, linker)
+
+    def _restore(self, site: str, linker: SiteLinker) -> None:
+        """Rebuild the linker from the checkpoint. Linking is order-independent, so replaying the kept visits gives
+        the visitors and per-minute totals the linker had; periods whose grace ran out meanwhile are wiped."""
+        linker.restore_began(self.state.periods_began(site))
+        linker.expire()
+        for payload in self.state.checkpointed(site):
+            v = decode(payload)
+            if v.period in linker.periods:
+                linker.add(v)
+        linker.late.clear()
+        self._persist_periods(site, linker)
+
+    def _persist_periods(self, site: str, linker: SiteLinker) -> None:
+        for period, at in linker.began.items():
+            self.state.period_began(site, period, at)
+        linker.began.clear()
+        for period in linker.expired:
+            self.state.wipe(site, period)
+        linker.expired.clear()
 
     def handle(self, topic: str, payload: bytes) -> Outcome:
         try:
@@ -61,17 +82,32 @@ class Handler:
             return self._count(Outcome.NOT_MINE)
         if self.state.seen(message.msg_id):
             return self._count(Outcome.DUPLICATE)
-        lines, checkpoint = points_for(message), None
+        lines, checkpoint, late = points_for(message), None, False
+        linker = self.linkers[message.site]
+        linker.expire()  # periods close on time even while a site sends no coded visits
         if isinstance(message, VisitMessage) and message.code is not None:
-            linker = self.linkers[message.site]
-            lines += linked_points(linker.add(message))
-            checkpoint = (message.site, message.period, payload)
-            for period in linker.expired:
-                self.state.wipe(message.site, period)
-            linker.expired.clear()
+            changes = linker.add(message)
+            if linker.last == "linked":
+                lines += linked_points(changes)
+                checkpoint = (message.site, message.period, payload)
+            late = linker.last == "late"
         if not self.state.accept(message.msg_id, lines, checkpoint):
             return self._count(Outcome.DUPLICATE)
+        self._persist_periods(message.site, linker)
+        if late:
+            self._late(message)
         return self._count(Outcome.STORED)
+
+    def _late(self, v: VisitMessage) -> None:
+        """A coded visit whose period closed: stored as a visit (footfall), not linked; counted durably per device and
+        period for the fleet's alerts, and logged once per device and period."""
+        self.late[(v.site, v.device)] += 1
+        self.state.late(v.site, v.device, v.period)
+        if (v.site, v.device, v.period) not in self._late_logged:
+            self._late_logged.add((v.site, v.device, v.period))
+            log.warning("late visits from %s/%s: period %s closed %.0f s after the next began (link_grace_s); stored as "
+                        "visits, not linked (further ones are counted)", v.site, v.device, v.period,
+                        self.sites[v.site].link_grace_s)
 
     def _count(self, outcome: Outcome) -> Outcome:
         self.counts[outcome.value] += 1

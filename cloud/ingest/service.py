@@ -124,7 +124,9 @@ def run(cfg: CloudConfig) -> None:
     ingest = Ingest(cfg)
     ingest.start()
     while not stop.wait(60):
-        log.info("ingest: %s; parked by reason: %s; spool %d batches; %d lines written, refused by reason: %s",
+        log.info("ingest: %s; parked by reason: %s; spool %d batches; %d lines written, refused by reason: %s; "
+                 "coded visits too late to link by site/device: %s",
                  dict(ingest.handler.counts), dict(ingest.handler.parked), ingest.state.spool_rows(),
-                 ingest.writer.written_lines, dict(ingest.writer.refused))
+                 ingest.writer.written_lines, dict(ingest.writer.refused),
+                 {f"{s}/{d}": n for (s, d), n in ingest.handler.late.items()})
     ingest.close()

@@ -26,9 +26,16 @@ CREATE TABLE IF NOT EXISTS parked_counts (kind TEXT PRIMARY KEY, n INTEGER NOT N
 CREATE TABLE IF NOT EXISTS refused (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
                                     reason TEXT NOT NULL, line TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS refused_counts (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
--- coded visits of the current periods, so the visitor index survives a restart; wiped with the period
+-- coded visits of the kept periods, so the linker survives a restart (any order of them links the same), and when
+-- each period began (its first visit arrived: the grace of the one before runs from then); wiped with the period
 CREATE TABLE IF NOT EXISTS link_visits (id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, period TEXT NOT NULL,
                                         payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS link_periods (site TEXT NOT NULL, period TEXT NOT NULL, began_at REAL NOT NULL,
+                                         PRIMARY KEY (site, period));
+-- coded visits that arrived after their period closed: stored as visits, not linked; counted for the fleet's alerts
+CREATE TABLE IF NOT EXISTS late_visits (site TEXT NOT NULL, device TEXT NOT NULL, period TEXT NOT NULL,
+                                        n INTEGER NOT NULL, first_at REAL NOT NULL, last_at REAL NOT NULL,
+                                        PRIMARY KEY (site, device, period));
 """
 
 
@@ -111,9 +118,43 @@ class IngestState:
         with self._lock:
             return [bytes(r[0]) for r in self._db.execute("SELECT payload FROM link_visits WHERE site = ? ORDER BY id", (site,))]
 
-    def wipe(self, site: str, period: str) -> None:
+    def _write(self, *statements: tuple[str, tuple]) -> None:
+        """Statements that join the open group (committed with the message being handled), or commit at once."""
         with self._lock:
-            self._db.execute("DELETE FROM link_visits WHERE site = ? AND period = ?", (site, period))
+            if not self._open:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._open = True
+            for sql, args in statements:
+                self._db.execute(sql, args)
+            if not self.group:
+                self._db.execute("COMMIT")
+                self._open = False
+
+    def wipe(self, site: str, period: str) -> None:
+        """The period is closed: its coded visits and its begin time go."""
+        self._write(("DELETE FROM link_visits WHERE site = ? AND period = ?", (site, period)),
+                    ("DELETE FROM link_periods WHERE site = ? AND period = ?", (site, period)))
+
+    def period_began(self, site: str, period: str, at: float) -> None:
+        self._write(("INSERT OR IGNORE INTO link_periods VALUES (?, ?, ?)", (site, period, at)))
+
+    def periods_began(self, site: str) -> dict[str, float]:
+        with self._lock:
+            return dict(self._db.execute("SELECT period, began_at FROM link_periods WHERE site = ?", (site,)))
+
+    def late(self, site: str, device: str, period: str, n: int = 1) -> None:
+        """Coded visits of a closed period (too late to link); they were stored as visits all the same."""
+        now = time.time()
+        self._write(("INSERT INTO late_visits VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(site, device, period) "
+                     "DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at", (site, device, period, n, now, now)))
+
+    def late_visits(self) -> list[dict]:
+        """Coded visits that arrived too late to be linked, per site, device and period, with when the first and the
+        last of them arrived (Unix seconds): for the fleet view's alerts (a device that was offline past the grace)."""
+        with self._lock:
+            rows = self._db.execute("SELECT site, device, period, n, first_at, last_at FROM late_visits "
+                                    "ORDER BY last_at DESC").fetchall()
+        return [dict(zip(("site", "device", "period", "visits", "first_at", "last_at"), r)) for r in rows]
 
     def pending(self, max_lines: int = 5000) -> tuple[int, list[str]]:
         """(last spool id, lines) of the oldest spooled points, about max_lines of them."""

@@ -57,6 +57,19 @@ class CodeIndex:
         best = int(np.argmin(d))
         return (self.owners[idx[best]], int(d[best])) if d[best] <= self.max_distance else None
 
+    def within(self, code_hex: str) -> list[tuple[int, int]]:
+        """(owner, distance) of every stored code within max_distance that shares a table key with this one. Whether
+        two codes are found is symmetric (same keys, same distance), so the pairs found over a set of codes, and the
+        visitors they join, do not depend on the order the codes were added in."""
+        bits = to_bits(code_hex)
+        candidates = {i for table, key in zip(self.tables, self._keys(bits)) for i in table.get(key, ())}
+        self.last_candidates = len(candidates)
+        if not candidates:
+            return []
+        idx = np.fromiter(candidates, int)
+        d = (np.stack([self.bits[i] for i in idx]) != bits).sum(1)
+        return [(self.owners[i], int(di)) for i, di in zip(idx, d) if di <= self.max_distance]
+
     def nearest_exact(self, code_hex: str) -> tuple[int, int] | None:
         """Linear scan, for measuring the index's recall."""
         if not self.bits:

@@ -75,19 +75,16 @@ def visit_points(m: VisitMessage) -> list[str]:
 
 
 def linked_points(changes: Iterable[Visitors | Flow]) -> list[str]:
-    """The linker's per-minute aggregates (current totals: a rewrite of the same point, never an addition). A field
-    is written once it is non-zero."""
+    """The linker's per-minute aggregates: the minute's current totals, every field, zeros included. A late visit
+    that merges two visitors or moves a flow can lower a minute, so a point is always a rewrite of the whole value
+    of its series and minute, never an addition, and a minute that drops to 0 is written as 0, not left stale."""
     out = []
     for c in changes:
         if isinstance(c, Visitors):
-            p = Point("footfall_visitors").tag("scope", c.scope).tag("site", c.site)
-            fields = {"unique": c.unique, "returning": c.returning}
+            p = (Point("footfall_visitors").tag("scope", c.scope).tag("site", c.site)
+                 .field("unique", c.unique).field("returning", c.returning))
         else:
-            p = Point("footfall_flow").tag("from", c.from_).tag("site", c.site).tag("to", c.to)
-            fields = {"moves": c.moves}
-        for k, n in fields.items():
-            if n:
-                p = p.field(k, n)
+            p = Point("footfall_flow").tag("from", c.from_).tag("site", c.site).tag("to", c.to).field("moves", c.moves)
         out.append(_line(p.time(c.minute * 1_000_000_000, WritePrecision.NS)))
     return out
 

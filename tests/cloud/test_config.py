@@ -40,3 +40,15 @@ def test_validate_config_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "footfall.cloud", "validate-config", str(f)], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip() == f"{f}:5: mqtt.port: Input should be greater than or equal to 1"
+
+
+def test_link_grace_is_bounded(tmp_path):
+    """How late a coded visit may arrive and still be linked (docs/linking.md): at most a day past the next period."""
+    f = tmp_path / "cloud.yaml"
+    f.write_text(MINIMAL + "    link_grace_s: 3600\n")
+    assert load(f).sites[0].link_grace_s == 3600
+    f.write_text(MINIMAL + "    link_grace_s: 172800\n")
+    with pytest.raises(ConfigError) as e:
+        load(f)
+    [p] = e.value.problems
+    assert (p.line, p.field) == (4, "sites.0.link_grace_s") and "less than or equal to 86400" in p.reason

@@ -69,7 +69,7 @@ def test_visits_reach_the_database_without_their_code(tmp_path):
     lines = state.pending()[1]
     assert len(lines) == 2 and not any("9f9f" in line for line in lines)
     assert "dwell_s=40" in lines[0] and "zone=lobby" in lines[0]
-    assert lines[1].startswith("footfall_visitors,scope=site,site=mall unique=1i")
+    assert lines[1].startswith("footfall_visitors,scope=site,site=mall returning=0i,unique=1i ")
 
 
 def test_codes_linkable_longer_than_the_site_allows_are_parked(tmp_path):
@@ -101,7 +101,6 @@ def test_linker_checkpoint_survives_restart_and_is_wiped_with_its_period(tmp_pat
     import numpy as np
 
     from footfall.cloud.config import Site
-    from footfall.cloud.link.linker import GRACE_S
 
     now = [NOW.timestamp()]
     rng = np.random.default_rng(5)
@@ -131,7 +130,7 @@ def test_linker_checkpoint_survives_restart_and_is_wiped_with_its_period(tmp_pat
     assert len(state.checkpointed("mall")) == 2
 
     h.handle(topic, encode(coded("2026-11-23", 60)))  # the next period begins
-    now[0] += GRACE_S + 1
+    now[0] += sites["mall"].link_grace_s + 1
     h.handle(topic, encode(coded("2026-11-23", 90)))
     assert {decode_period(p) for p in state.checkpointed("mall")} == {"2026-11-23"}  # the old codes are gone
 
@@ -140,3 +139,94 @@ def decode_period(payload: bytes) -> str:
     from footfall.protocol import decode
 
     return decode(payload).period
+
+
+def _coder(seed=9):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    faces = {}
+
+    def code(person: str) -> str:
+        base = faces.setdefault(person, rng.integers(0, 2, 512))
+        bits = base.copy()
+        bits[rng.choice(512, 40, replace=False)] ^= 1
+        return np.packbits(bits).tobytes().hex()
+
+    return code
+
+
+def _visit(code, period, device, seconds, zone=None, direction=None, track=0):
+    return VisitMessage(site="mall", device=device, seq=track, ts=NOW, track=track, code=code, period=period, zone=zone,
+                        first_seen=NOW + timedelta(seconds=seconds), last_seen=NOW + timedelta(seconds=seconds + 10),
+                        direction=direction, quality=0.9)
+
+
+def _mall():
+    from footfall.cloud.config import Site
+
+    return {"mall": Site(id="mall", timezone="UTC", entrances=["entrance"], link_grace_s=600,
+                         stores=[{"id": "store-a", "zones": ["a-floor"]}])}
+
+
+def test_late_visits_are_stored_as_visits_counted_and_not_linked(tmp_path, caplog):
+    now = [NOW.timestamp()]
+    code = _coder()
+    state = IngestState(tmp_path / "s.sqlite")
+    h = Handler(state, _mall(), [].append, clock=lambda: now[0])
+    topic = topic_for("mall", "store-a", "visits")
+    door = topic_for("mall", "entrance", "visits")
+    assert h.handle(door, encode(_visit(code("ann"), "2026-11-22", "entrance", 0, direction="in", track=1))) is Outcome.STORED
+    assert h.handle(door, encode(_visit(code("bob"), "2026-11-23", "entrance", 86400, direction="in", track=2))) \
+        is Outcome.STORED
+    now[0] += 601  # the grace after 2026-11-23 began is over: 2026-11-22 closes
+    state.written(state.pending(1000)[0])
+    with caplog.at_level(logging.WARNING):
+        for track in (3, 4):
+            assert h.handle(topic, encode(_visit(code("ann"), "2026-11-22", "store-a", 60 * track, "a-floor", track=track))) \
+                is Outcome.STORED
+    lines = state.pending(1000)[1]
+    assert len(lines) == 2 and all(line.startswith("footfall_visits,") for line in lines)  # footfall, no linking
+    assert [(r["site"], r["device"], r["period"], r["visits"]) for r in state.late_visits()] == [
+        ("mall", "store-a", "2026-11-22", 2)]
+    assert h.late == {("mall", "store-a"): 2} and caplog.text.count("late visits from mall/store-a") == 1
+    assert {decode_period(p) for p in state.checkpointed("mall")} == {"2026-11-23"}
+    assert state.periods_began("mall") == {"2026-11-23": NOW.timestamp()}
+
+
+def test_a_restart_neither_restarts_the_grace_nor_changes_the_figures(tmp_path):
+    """The checkpoint holds the kept periods' visits and when each period began: rebuilt after a restart (visits in
+    any order link the same), the next visit gives the points it gives without the restart."""
+    now = [NOW.timestamp()]
+    code = _coder()
+    msgs = [_visit(code("ann"), "2026-11-22", "store-a", 300, "a-floor", track=1),
+            _visit(code("ann"), "2026-11-22", "entrance", 0, direction="in", track=2),
+            _visit(code("cat"), "2026-11-23", "entrance", 86400, direction="in", track=3),
+            _visit(code("ann"), "2026-11-22", "store-a", 100, "a-floor", track=4)]
+    def run(path, restart_after):
+        state = IngestState(path)
+        h = Handler(state, _mall(), [].append, clock=lambda: now[0])
+        for i, m in enumerate(msgs):
+            if i == restart_after:
+                state.close()
+                state = IngestState(path)
+                h = Handler(state, _mall(), [].append, clock=lambda: now[0])
+                state.written(state.pending(1000)[0])
+            assert h.handle(topic_for("mall", m.device, "visits"), encode(m)) is Outcome.STORED
+        return h, state
+
+    _, plain = run(tmp_path / "a.sqlite", None)
+    h, restarted = run(tmp_path / "b.sqlite", 3)
+    assert restarted.pending(1000)[1] == plain.pending(1000)[1][-len(restarted.pending(1000)[1]):]
+    assert h.linkers["mall"].visitors("2026-11-22") == 1
+    now[0] += 599
+    restarted.close()
+    h = Handler(IngestState(tmp_path / "b.sqlite"), _mall(), [].append, clock=lambda: now[0])
+    assert set(h.linkers["mall"].periods) == {"2026-11-22", "2026-11-23"}  # within the grace: kept
+    now[0] += 2
+    h.state.close()
+    state = IngestState(tmp_path / "b.sqlite")
+    h = Handler(state, _mall(), [].append, clock=lambda: now[0])  # the grace ran out while it was down
+    assert set(h.linkers["mall"].periods) == {"2026-11-23"}
+    assert {decode_period(p) for p in state.checkpointed("mall")} == {"2026-11-23"}
+    assert set(state.periods_began("mall")) == {"2026-11-23"}
