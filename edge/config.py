@@ -87,8 +87,8 @@ class PersonDetector(Strict):
         "while people are tracked the detector runs at least every n-th frame; the tracker's prediction carries "
         "the frames between"))
     motion: bool = Field(default=True, description=(
-        "motion gating (grey frame differencing, as Frigate does): with nobody tracked the detector runs only on "
-        "frames with motion, and motion away from every tracked person runs it at once"))
+        "motion gating (grey frame differencing, as Frigate does): with nobody tracked the detector runs only "
+        "while something moves, so a still, empty scene costs only the differencing"))
 
 
 class Detector(Strict):

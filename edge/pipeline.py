@@ -12,6 +12,7 @@ from collections.abc import Callable
 from footfall.edge.capture.frame import Frame
 from footfall.edge.config import EdgeConfig
 from footfall.edge.detect.blazeface import VARIANTS, BlazeFace
+from footfall.edge.detect.detections import Detections
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
 from footfall.edge.track.reid import Appearance
 from footfall.edge.track.tracker import FaceTracker, Tracks
@@ -52,7 +53,10 @@ class EdgePipeline:
         self.cfg = cfg
         self.seq = seq or Sequencer()
         d = cfg.detector
-        self.detector = BlazeFace(d.model, d.min_confidence, d.min_face_px, d.threads)
+        self.person_mode = d.person.enabled
+        # person mode at privacy level `counts` needs no face at all: bodies count, and no code is ever made
+        faces = not self.person_mode or cfg.privacy.level != "counts"
+        self.detector = BlazeFace(d.model, d.min_confidence, d.min_face_px, d.threads) if faces else None
         self.events = EventAggregator(cfg)
         self.times = StageTimes()
         self.discarded_tracks = 0
@@ -79,17 +83,39 @@ class EdgePipeline:
         # a walker hidden for a moment is joined by motion, and by appearance where embeddings are allowed
         appearance = Appearance(self.embedder.of_track, self.embedder.of_face) if self.embedder else None
         self.tracker = FaceTracker(fps=cfg.camera.fps, appearance=appearance)
+        if self.person_mode:
+            self._init_person_mode()
+
+    def _init_person_mode(self) -> None:
+        """Person tracks drive lines and zones; a face track attached to one gives its visit the face's code."""
+        from footfall.edge.detect.motion import DetectSchedule, MotionDetector
+        from footfall.edge.detect.nanodet import NanoDet
+        from footfall.edge.track.attach import FaceAttacher
+        from footfall.edge.track.bodies import BodyTracker
+
+        p = self.cfg.detector.person
+        self.people = NanoDet(p.min_confidence, p.threads, min_height_px=p.min_height_px)
+        self.motion = MotionDetector() if p.motion else None
+        self.schedule = DetectSchedule(p.every, p.motion)
+        self.bodies = BodyTracker(fps=self.cfg.camera.fps, every=p.every)
+        self.attacher = FaceAttacher()
+        self._body_faces: dict[int, object] = {}  # body track -> best TrackEmbedding of the faces attached to it
 
     @property
     def model_files(self) -> list[str]:
-        files = [VARIANTS[self.cfg.detector.model].filename]
+        files = []
+        if self.person_mode:
+            files.append(self.people.model_file)
+        if self.detector is not None:
+            files.append(VARIANTS[self.cfg.detector.model].filename)
         if self.embedder is not None:
             files.append(self.embedder.embed.model_file)
         return files
 
     def tracking_totals(self) -> dict[str, int]:
-        """Since start: tracks, those joined across a gap, crossings, those decided with low confidence (health)."""
-        t, c = self.tracker, self.events.crossings
+        """Since start: tracks, those joined across a gap, crossings, those decided with low confidence (health).
+        In person mode the tracks are person tracks, the ones that count."""
+        t, c = (self.bodies if self.person_mode else self.tracker), self.events.crossings
         return {"tracks": t.tracks_started, "tracks_joined": sum(t.tracks_joined.values()),
                 "crossings": c["counted"], "crossings_uncertain": c["uncertain"]}
 
@@ -97,6 +123,8 @@ class EdgePipeline:
         return {"site": self.cfg.site, "device": self.cfg.device, "seq": self.seq(), "ts": utc(ts)}
 
     def process(self, frame: Frame) -> list:
+        if self.person_mode:
+            return self._process_people(frame)
         t = time.perf_counter()
         d = self.cfg.detector
         detections = self.detector(frame, tuple(d.far_regions) if frame.index % d.far_every == 0 else ())
@@ -128,11 +156,78 @@ class EdgePipeline:
         self.times.add("embed", t)
         return out
 
-    def _visit_message(self, visit: Visit, now: float) -> VisitMessage:
+    def _process_people(self, frame: Frame) -> list:
+        t = time.perf_counter()
+        motion = self.motion(frame.image) if self.motion is not None else None
+        t = self.times.add("motion", t)
+        people = None
+        if self.schedule.decide(motion, self.bodies.anyone):
+            people = self.people(frame)
+        t = self.times.add("detect_people", t)
+        bodies = self.bodies.update(frame, people)
+        t = self.times.add("track_people", t)
+        faces = None
+        if self.detector is not None:
+            d = self.cfg.detector
+            if bodies.live:  # a face matters only on a body
+                detections = self.detector(frame, tuple(d.far_regions) if frame.index % d.far_every == 0 else ())
+            else:
+                detections = Detections.empty(frame)
+            t = self.times.add("detect", t)
+            faces = self.tracker.update(detections)
+            self.attacher.update(faces.live, bodies.live)
+            t = self.times.add("track", t)
+        messages = self._counts(self.events.advance(frame.ts), frame.ts)
+        self.events.update(bodies)
+        self.times.add("events", t)
+        messages += self._finish_people(bodies, faces)
+        self.times.frames += 1
+        return messages
+
+    def _finish_people(self, bodies: Tracks, faces: Tracks | None) -> list:
+        """Faces are embedded as before; a finished face track leaves its embedding with the body it belongs to, and
+        a finished body track makes the visit, with the code of its best attached face or none."""
+        t = time.perf_counter()
+        if faces is not None and self.embedder is not None:
+            for face in faces.live:
+                if face.keypoints is not None:
+                    self.embedder.observe(face.id, faces.frame.image, face.keypoints)
+            for ft in faces.finished:
+                body = self.attacher.body_of(ft.id)
+                self.attacher.drop_face(ft.id)
+                if body is None:
+                    self.embedder.drop(ft.id)
+                else:
+                    self._keep_face(body, self.embedder.finish(ft.id))
+        elif faces is not None:
+            for ft in faces.finished:
+                self.attacher.drop_face(ft.id)
+        out = []
+        for bt in bodies.finished:
+            if self.embedder is not None:
+                for face_id in self.attacher.faces_of(bt.id):  # a face still tracked after its body ended
+                    self.attacher.drop_face(face_id)
+                    self._keep_face(bt.id, self.embedder.finish(face_id))
+            emb = self._body_faces.pop(bt.id, None)
+            visit = self.events.finish(bt)
+            if visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None:
+                self.discarded_tracks += 1
+                continue
+            out.append(self._visit_message(visit, bodies.frame.ts, emb))
+        self.times.add("embed", t)
+        return out
+
+    def _keep_face(self, body: int, emb) -> None:
+        held = self._body_faces.get(body)
+        if emb.vector is not None and (held is None or emb.quality > held.quality):
+            self._body_faces[body] = emb
+
+    def _visit_message(self, visit: Visit, now: float, person_face=None) -> VisitMessage:
+        """person_face: in person mode, the embedding of the face attached to the body (None: no face was seen)."""
         code = period = None
         quality = 0.0
-        if self.embedder is not None:
-            emb = self.embedder.finish(visit.track)
+        if self.embedder is not None and (person_face is not None or not self.person_mode):
+            emb = person_face if self.person_mode else self.embedder.finish(visit.track)
             quality = emb.quality
             if emb.vector is not None:
                 code, period = self.codebook.code(emb.vector, visit.first_seen)
@@ -149,5 +244,9 @@ class EdgePipeline:
 
     def close(self, last: Frame) -> list:
         """End of input: finish every track and emit the open interval."""
+        if self.person_mode:  # faces first, so their codes reach the bodies they belong to
+            faces = self.tracker.flush(last) if self.detector is not None else None
+            messages = self._finish_people(self.bodies.flush(last), faces)
+            return messages + self._counts(self.events.flush(), last.ts)
         messages = self._observe_and_finish(self.tracker.flush(last))
         return messages + self._counts(self.events.flush(), last.ts)

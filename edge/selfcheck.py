@@ -58,12 +58,22 @@ def _models(cfg: EdgeConfig) -> str:
     from .detect.blazeface import BlazeFace
 
     d = cfg.detector
-    detector = BlazeFace(d.model, d.min_confidence, d.min_face_px, d.threads)
     blank = np.zeros((cfg.camera.height, cfg.camera.width, 3), np.uint8)
-    found = len(detector(Frame(blank, 0.0, 0, "check")))
-    if found:
-        raise ValueError(f"{detector.model_file} found {found} faces in a blank frame")
-    done = [detector.model_file]
+    done = []
+    if d.person.enabled:  # person mode: NanoDet counts; faces (below) only where codes are made
+        from .detect.nanodet import NanoDet
+
+        people = NanoDet(d.person.min_confidence, d.person.threads)
+        found = len(people(Frame(blank, 0.0, 0, "check")))
+        if found:
+            raise ValueError(f"{people.model_file} found {found} people in a blank frame")
+        done.append(people.model_file)
+    if not d.person.enabled or cfg.privacy.level != "counts":
+        detector = BlazeFace(d.model, d.min_confidence, d.min_face_px, d.threads)
+        found = len(detector(Frame(blank, 0.0, 0, "check")))
+        if found:
+            raise ValueError(f"{detector.model_file} found {found} faces in a blank frame")
+        done.append(detector.model_file)
     if cfg.privacy.level != "counts":
         from .embed.sface import SFace
 
