@@ -12,7 +12,8 @@ from fleet_lab import Lab, build_wheel
 
 from footfall.edge.models import DEFAULT_DIR
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("debian-root")]  # one worker builds the root once
+# one worker builds the root once; a booted unit with apt and pip inside takes minutes on a busy machine
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("debian-root"), pytest.mark.timeout(2400)]
 HOST = "lab-entrance"
 
 
