@@ -76,3 +76,13 @@ def test_people_on_a_real_frame_seen_from_behind_too(shared_data):
     assert 6 <= len(people) <= 8
     h = people.boxes[:, 3] - people.boxes[:, 1]
     assert (h > 40).all() and (h < 200).all()
+
+
+def test_the_notice_carries_nanodet_and_human_models_attribution():
+    from footfall.edge.models import DEFAULT_DIR
+
+    notice = (DEFAULT_DIR / "NOTICE.md").read_text()
+    assert "nanodet_g_416_coco_dynint8.tflite" in notice
+    assert "Copyright 2020-2021 RangiLyu" in notice and "Apache License, Version 2.0" in notice
+    assert "Copyright (c) 2021 Vladimir Mandic" in notice and "Permission is hereby granted" in notice
+    assert "CC-BY-4.0" in notice
