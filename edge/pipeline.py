@@ -234,8 +234,11 @@ class EdgePipeline:
                 if self.gallery is not None:
                     self.events.count_visitor(self.gallery.seen(code, period))
                     code = period = None  # privacy level `device`: the code stays here
+        # a wall clock stepped back (NTP) during the walk leaves the last sighting before the first: keep the
+        # visit, as a point in time, rather than refuse it
+        first, last = visit.first_seen, max(visit.last_seen, visit.first_seen)
         return VisitMessage(**self._envelope(now), track=visit.track, code=code, period=period, zone=visit.zone,
-                            first_seen=utc(visit.first_seen), last_seen=utc(visit.last_seen),
+                            first_seen=utc(first), last_seen=utc(last),
                             direction=visit.direction, line=visit.line, quality=round(min(quality, 1.0), 3),
                             looked_s=visit.looked_s)
 
