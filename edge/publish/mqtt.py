@@ -39,6 +39,7 @@ class Publisher:
         self.client.on_publish = self._on_publish
         self.client.on_log = self._on_log
         self._last_socket_error = ""
+        self._accepted = False  # the broker accepted the current connection's session
         self.connected = threading.Event()
         self.stop = threading.Event()
         self._inflight: dict[int, int] = {}  # mid -> seq
@@ -58,6 +59,7 @@ class Publisher:
         self._inflight.clear()
         self._last_sent = -1  # resend everything not acknowledged, oldest first
         client.publish(self.status_topic, self._status("online"), qos=QOS, retain=True)
+        self._accepted = True
         self.connected.set()
 
     def _on_log(self, client, userdata, level, buf) -> None:
@@ -70,9 +72,14 @@ class Publisher:
         if self.stop.is_set():
             return
         m = self.cfg.mqtt
-        if m.tls and "SSL" in self._last_socket_error:
-            log.error("mqtt: TLS session with %s:%d failed: %s (check tls.ca / tls.cert / tls.key)",
-                      m.host, m.port, self._last_socket_error)
+        was_accepted, self._accepted = self._accepted, False
+        why = f"{reason_code} {self._last_socket_error}".strip()
+        if m.tls and "ssl" in why.lower():
+            # TLS 1.3 checks the client certificate after the handshake: a broker refusing it may just close the
+            # socket, and the client sees an EOF instead of the alert
+            log.error("mqtt: TLS session with %s:%d failed: %s (%s: check the client certificate tls.cert / tls.key "
+                      "and tls.ca)", m.host, m.port, why,
+                      "after the session was accepted" if was_accepted else "before the broker accepted the session")
         else:
             log.warning("mqtt: disconnected from %s:%d: %s %s", m.host, m.port, reason_code, self._last_socket_error)
         self._last_socket_error = ""
