@@ -279,7 +279,8 @@ class IngestState:
 
 
 def faketime_library() -> str | None:
-    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1") + glob.glob("/usr/lib/faketime/libfaketimeMT.so.1"))
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1") +
+                   glob.glob("/usr/lib/faketime/libfaketimeMT.so.1"))
     return found[0] if found else None
 
 
@@ -527,7 +528,8 @@ class Trial:
             if predicate():
                 return time.monotonic() - t0
             time.sleep(poll)
-        raise TimeoutError(f"{self.name}: {what} did not happen within {timeout:.0f} s\nedge log: {self.edge.log_tail()}")
+        raise TimeoutError(f"{self.name}: {what} did not happen within {timeout:.0f} s\n"
+                           f"edge log: {self.edge.log_tail()}")
 
     def wait_stored(self, n: int, timeout: float = 90) -> None:
         """Data flows end to end: at least n of the edge's data messages (not its status) handled by the ingest."""
@@ -587,7 +589,7 @@ class Trial:
             self.notes.append("the edge did not exit at the end of its stream; stopped with SIGTERM")
             self.edge.stop()
         elif rc != 0:
-            self.notes.append(f"the edge exited with {rc}: {self.edge.log_tail(600)}")
+            self.notes.append(f"the edge exited with {rc}: {_last_error(self.edge.log_tail(4000))}")
         self.recovery(set(self.recorder.data()), timeout=180, drops=drops)
         self.ingest.stop()
 
@@ -649,7 +651,8 @@ def influx_points(url: str, database: str, measurements: set[str], site: str, de
 
     out = {}
     for m in sorted(measurements):
-        keys = requests.get(f"{url}/query", params={"db": database, "q": f'SHOW TAG KEYS FROM "{m}"'}, timeout=30).json()
+        keys = requests.get(f"{url}/query", params={"db": database, "q": f'SHOW TAG KEYS FROM "{m}"'},
+                            timeout=30).json()
         tag_keys = {v[0] for r in keys.get("results", []) for s in r.get("series", []) for v in s["values"]}
         q = f"SELECT * FROM \"{m}\" WHERE site = '{site}' AND device = '{device}'"
         r = requests.get(f"{url}/query", params={"db": database, "q": q, "epoch": "ns"}, timeout=60).json()
@@ -691,6 +694,7 @@ def reference(scene: Scene, spans: list[tuple[int, int]], work: Path) -> dict:
     """What the edge pipeline makes of the same frames with nothing failing: `footfall-edge replay` of each span
     (a span's open interval and live tracks are flushed at its end). Cached in the scene's stream directory."""
     total = {"in": 0, "visits": 0}
+    scene.cache.mkdir(parents=True, exist_ok=True)
     for a, b in spans:
         cache = scene.cache / f"reference-{scene.device}-{a}-{b - a}.json"
         if not cache.exists():
@@ -702,8 +706,9 @@ def reference(scene: Scene, spans: list[tuple[int, int]], work: Path) -> dict:
             path = work / f"reference-{a}-{b}.yaml"
             path.write_text(yaml.safe_dump(cfg))
             events = work / f"reference-{a}-{b}.jsonl"
-            subprocess.run(["nice", "-n", "10", bin_of("footfall-edge"), "replay", "--config", str(path), "--source", str(video),
-                            "--events-out", str(events), "--no-progress"], check=True, capture_output=True)
+            subprocess.run(["nice", "-n", "10", bin_of("footfall-edge"), "replay", "--config", str(path),
+                            "--source", str(video), "--events-out", str(events), "--no-progress"],
+                           check=True, capture_output=True)
             msgs = [json.loads(line) for line in events.read_text().splitlines()]
             got = {"in": sum(l["in"] for m in msgs if m["kind"] == "counts" for l in m.get("lines", [])),
                    "visits": sum(1 for m in msgs if m["kind"] == "visits")}
@@ -753,16 +758,19 @@ def account(trial: Trial, spans: list[tuple[int, int]]) -> dict:
     lost_ids = missing_ids | differing_ids | overwritten
 
     kinds = Counter(m.kind for m in msgs)
+    skipped, last = 0, 0  # frames the unit skipped while behind (health's running count, per process)
+    for h in (m for m in msgs if m.kind == "health"):
+        skipped += h.dropped_frames - last if h.dropped_frames >= last else h.dropped_frames
+        last = h.dropped_frames
     sent_in = sum(l.in_ for m in msgs if m.kind == "counts" for l in m.lines)
     sent_visits = sum(1 for m in msgs if m.kind == "visits")
     ok = [m for m in msgs if m.msg_id not in parked]
     stored_in = sum(l.in_ for m in ok if m.kind == "counts" for l in m.lines)
-    db_in = influx_sum(rig.influxd.url, rig.database,
-                       f"SELECT sum(\"in\") FROM footfall_line WHERE site = '{scene.site}' AND device = '{scene.device}'")
-    db_visits = influx_sum(rig.influxd.url, rig.database,
-                           f"SELECT count(visits) FROM footfall_visits WHERE site = '{scene.site}' AND device = '{scene.device}'")
-    people = influx_sum(rig.influxd.url, rig.database,
-                        f"SELECT sum(\"unique\"), sum(returning) FROM footfall_visitors WHERE site = '{scene.site}' AND scope = 'site'")
+    where = f"site = '{scene.site}' AND device = '{scene.device}'"
+    db_in = influx_sum(rig.influxd.url, rig.database, f'SELECT sum("in") FROM footfall_line WHERE {where}')
+    db_visits = influx_sum(rig.influxd.url, rig.database, f"SELECT count(visits) FROM footfall_visits WHERE {where}")
+    people = influx_sum(rig.influxd.url, rig.database, 'SELECT sum("unique"), sum(returning) FROM footfall_visitors '
+                        f"WHERE site = '{scene.site}' AND scope = 'site'")
     truth = scene.truth_in(spans)
     ref = reference(scene, spans, rig.work) if rig.reference else None
     influx_in = db_in.get("sum") or 0
@@ -776,6 +784,7 @@ def account(trial: Trial, spans: list[tuple[int, int]]) -> dict:
     influx_visits = db_visits.get("count") or 0
     return {
         "frames_seen": [list(s) for s in spans],
+        "frames_skipped_by_the_unit": skipped,
         "messages": {
             "committed": len(committed), "by_kind": dict(kinds),
             "seq_gaps": len(missing_seqs),  # numbers taken but never committed (in memory at a kill) or dropped
@@ -956,7 +965,8 @@ def _ballast(outbox_dir: Path, max_mb: int, room_kb: float) -> int:
     target = budget - int(room_kb * 1024)
     db.execute("CREATE TABLE IF NOT EXISTS bench_ballast (b BLOB)")
     while used() + 4096 <= target:
-        db.execute("INSERT INTO bench_ballast VALUES (zeroblob(?))", (min(256 * 1024, max(1000, target - used() - 8192)),))
+        db.execute("INSERT INTO bench_ballast VALUES (zeroblob(?))",
+                   (min(256 * 1024, max(1000, target - used() - 8192)),))
     room = budget - used()
     db.close()
     return room
@@ -1046,14 +1056,15 @@ def clock_jump(rig: Rig, variant: str = "back_5min_mid_track", at_visit: int | N
             time.sleep(max(0.0, first + dt - time.monotonic()))
             t.edge.set_clock(offset)
             applied.append({"frame": t.current_frame(), "offset": offset})
-        spans, crashes, start = [], [], 0
+        spans, crashes, start, ended = [], [], 0, time.monotonic()
         while True:
             run = t.edge.runs[-1]
             rc = t.edge.wait(max(0.0, (run["first"] + run["count"] - t.current_frame()) / scene.fps) + 120)
             if rc in (0, None):
                 spans.append((start, n))
+                ended = time.monotonic()
                 break
-            died = min(n, t.current_frame())
+            died, ended = min(n, t.current_frame()), time.monotonic()
             crashes.append({"frame": died, "exit": rc, "error": _last_error(t.edge.log_tail(4000))})
             spans.append((start, died))
             time.sleep(restart_s)
@@ -1071,7 +1082,7 @@ def clock_jump(rig: Rig, variant: str = "back_5min_mid_track", at_visit: int | N
             stamps[f"{m.kind} {round((m.ts.timestamp() - (at + mono_to_wall)) / 60):+d} min"] += 1
             if m.kind == "health":
                 arrivals.append(at)
-        arrivals.sort()
+        arrivals = sorted(arrivals) + [ended]  # up to the end of the stream
         gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
         return t.report(spans, None, steps=applied, crashes=crashes, device_time_offsets=dict(sorted(stamps.items())),
                         longest_health_silence_s=round(max(gaps, default=0.0), 1))
@@ -1111,7 +1122,8 @@ def run_all(work: Path, scene_dir: Path | None, outage_s: float, only: list[str]
         for name, fn in plan:
             if only and name not in only:
                 continue
-            broker = Mosquitto("mosquitto", work / f"broker-{name}", free_port())  # no session or retained message of another fault
+            # a broker of its own: no session or retained message of another fault
+            broker = Mosquitto("mosquitto", work / f"broker-{name}", free_port())
             broker.start()
             rig = Rig(broker, influxd, scene, work, f"faults_{name}_{uuid.uuid4().hex[:6]}", reference=True)
             try:
@@ -1150,11 +1162,13 @@ def summary_row(r: dict) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="print JSON (the only output format)")
 @click.option("--outage-s", default=600.0, show_default=True, help="length of the broker and database outages")
 @click.option("--scene", "scene_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="a rendered scene (footfall-bench render) with an entrance device; default: rendered from the fixtures")
+              help="a rendered scene (footfall-bench render) with an entrance device; default: one rendered from the "
+                   "committed fixture faces")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="write the JSON here instead of stdout")
 @click.option("--only", help="comma-separated fault names")
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path), help="keep the run's files here")
-def main(as_json: bool, outage_s: float, scene_dir: Path | None, out: Path | None, only: str | None, work: Path | None) -> None:
+def main(as_json: bool, outage_s: float, scene_dir: Path | None, out: Path | None, only: str | None,
+         work: Path | None) -> None:
     """Stream a rendered scene through the real path while each fault happens in turn; report losses, doubles and
     recovery times as JSON."""
     with ExitStack() as stack:
