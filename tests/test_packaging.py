@@ -6,6 +6,7 @@ import venv
 from pathlib import Path
 
 import pytest
+from fleet_lab import wheel_build_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,8 +14,9 @@ pytestmark = pytest.mark.integration  # pip builds the wheel (and fetches setupt
 
 
 def test_edge_wheel_installs_no_cloud_bench_or_dev_server_code(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(ROOT)],
-                   check=True, capture_output=True, env={**os.environ, "FOOTFALL_TARGET": "edge"})
+    with wheel_build_lock():
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
+                        str(ROOT)], check=True, capture_output=True, env={**os.environ, "FOOTFALL_TARGET": "edge"})
     wheel = next((tmp_path / "dist").glob("footfall-*.whl"))
     venv.create(tmp_path / "venv", with_pip=True)
     py = tmp_path / "venv" / "bin" / "python"

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from filelock import FileLock
 from pki import Ca
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE = ROOT / "ansible"
 BIN = Path(sys.executable).parent
 PIP_ENV = {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
+
+
+def wheel_build_lock() -> FileLock:
+    """One wheel build at a time in the project tree, across test processes."""
+    (ROOT / "build").mkdir(exist_ok=True)
+    return FileLock(str(ROOT / "build" / "wheel.lock"))
 
 
 def build_wheel(out: Path, version: str | None = None) -> Path:
@@ -27,8 +34,9 @@ def build_wheel(out: Path, version: str | None = None) -> Path:
         shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv*", "out", "build", "dist", "tests", "*.egg-info"))
         pyproject = src / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', f'version = "{version}"', 1))
-    subprocess.run([BIN / "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)], check=True, capture_output=True,
-                   env={**os.environ, "FOOTFALL_TARGET": "edge"})  # what `make wheel` puts on units
+    with wheel_build_lock():  # parallel workers would share the tree's build/ and egg-info
+        subprocess.run([BIN / "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)], check=True,
+                       capture_output=True, env={**os.environ, "FOOTFALL_TARGET": "edge"})  # what `make wheel` ships
     return next(out.glob("footfall-*.whl"))
 
 
