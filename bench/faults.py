@@ -291,8 +291,10 @@ def ensure_faketime() -> str:
         return lib
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "faketime"], env=env,
-                   capture_output=True)
+    install = [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "faketime"]
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:  # no package lists yet
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], env=env, capture_output=True)
+        subprocess.run(install, env=env, capture_output=True)
     lib = faketime_library()
     if lib is None:
         raise RuntimeError("libfaketime is missing and could not be installed (apt-get install faketime)")

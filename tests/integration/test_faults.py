@@ -4,8 +4,6 @@ Each test waits on events (stored messages, queued messages, drops), never on fi
 rendered clip (looped where a fault needs the stream to go on)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from footfall.bench import faults
