@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
 from footfall.protocol.contract import CLOUD_CLIENT_ID, CODE_BITS, MATCH_MAX_DISTANCE, PeriodPolicy
 
+from .report.settings import Reports
+
 
 class Mqtt(MqttSettings):
     client_id: str = CLOUD_CLIENT_ID  # one per instance: two shards with one id would throw each other off
@@ -59,6 +61,7 @@ class CloudConfig(Strict):
     sites: list[Site] = Field(min_length=1)
     shard: str = Field(default="0/1", pattern=r"^\d+/\d+$", description="i/n: this instance serves sites hashed to i")
     state_dir: Path = Path("/var/lib/footfall-cloud")
+    reports: Reports | None = None  # email summaries (cloud/report, docs/reports.md)
 
     @model_validator(mode="after")
     def _checks(self) -> "CloudConfig":
@@ -69,6 +72,10 @@ class CloudConfig(Strict):
         dupes = sorted({s for s in ids if ids.count(s) > 1})
         if dupes:
             raise ValueError(f"duplicate site ids: {', '.join(dupes)}")
+        known = {(s.id, st.id) for s in self.sites for st in s.stores}
+        for r in (self.reports.stores if self.reports else []):
+            if (r.site, r.store) not in known:
+                raise ValueError(f"reports.stores: {r.site}/{r.store} is not a store of a configured site")
         return self
 
 
