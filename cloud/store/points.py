@@ -89,6 +89,14 @@ def linked_points(changes: Iterable[Visitors | Flow]) -> list[str]:
     return out
 
 
+def pos_points(site: str, store: str, rows: Iterable[tuple[datetime, int, float]]) -> list[str]:
+    """Point-of-sale figures a store uploads (the API): one point per store and period start, so uploading the same
+    rows again rewrites them instead of adding."""
+    return [_line(_at(Point("footfall_pos").tag("site", site).tag("store", store)
+                      .field("transactions", int(n)).field("revenue", float(revenue)), start))
+            for start, n, revenue in rows]
+
+
 def points_for(message) -> list[str]:
     if isinstance(message, CountsMessage):
         return counts_points(message)
