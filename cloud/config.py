@@ -55,12 +55,25 @@ class Site(Strict):
                                 description="seconds an old code period keeps linking after the next one began")
 
 
+class Api(Strict):
+    """`footfall-cloud api`: REST API and dashboard (docs/api.md). Tokens and logins live in state_dir/api.sqlite."""
+
+    host: str = "127.0.0.1"  # behind a TLS-terminating reverse proxy in production
+    port: int = Field(default=8080, ge=1, le=65535)
+    threads: int = Field(default=8, ge=1, le=64)
+    secret_key: SecretRef | None = Field(default=None, description="signs session cookies; default: made once in state_dir")
+    secure_cookies: bool = Field(default=True, description="session cookie only over HTTPS (false for plain-HTTP demos)")
+    login_limit: str = Field(default="5 per minute", description="failed logins allowed per client address")
+    status_watch: bool = Field(default=True, description="listen to retained device status on the broker (fleet)")
+
+
 class CloudConfig(Strict):
     mqtt: Mqtt = Mqtt()
     influx: Influx = Influx()
     sites: list[Site] = Field(min_length=1)
     shard: str = Field(default="0/1", pattern=r"^\d+/\d+$", description="i/n: this instance serves sites hashed to i")
     state_dir: Path = Path("/var/lib/footfall-cloud")
+    api: Api = Api()
     reports: Reports | None = None  # email summaries (cloud/report, docs/reports.md)
 
     @model_validator(mode="after")
