@@ -49,9 +49,12 @@ class HealthReporter:
     def due(self, ts: float) -> HealthMessage | None:
         if self.started is None:
             self.started, self.next_ts = ts, ts + self.interval_s
+        if ts < self.next_ts - self.interval_s:  # the wall clock stepped back: report on, from the new time
+            self.next_ts = ts
         if ts < self.next_ts:
             return None
-        self.next_ts += self.interval_s
+        # after a stall or a step forward: one report now and the next an interval later, not one per interval missed
+        self.next_ts = ts + self.interval_s if ts >= self.next_ts + self.interval_s else self.next_ts + self.interval_s
         now = time.monotonic()
         frames = self.pipeline.times.frames
         fps = (frames - self.frames_at_last) / max(now - self.wall_at_last, 1e-6)

@@ -87,14 +87,16 @@ class EventAggregator:
         )
 
     def advance(self, ts: float) -> list[dict]:
-        """Close every interval that ended before ts; returns their counts (message fields)."""
+        """Close every interval that ended before ts; returns their counts (message fields). Intervals no frame fell
+        in (the camera was down, or the wall clock stepped forward) are not reported: the cloud sees a gap rather than
+        zeros nobody observed, and a clock that jumps days ahead does not send one message per skipped interval."""
         start = ts - ts % self.interval_s
-        out = []
         if self.current is None:
             self.current = self._new_interval(start)
-        while self.current.start < start:
-            out.append(self._counts(self.current))
-            self.current = self._new_interval(self.current.start + self.interval_s)
+        if self.current.start >= start:
+            return []
+        out = [self._counts(self.current)]
+        self.current = self._new_interval(start)
         return out
 
     def update(self, tracks: Tracks) -> None:

@@ -159,3 +159,15 @@ def test_picamera2_numbers_frames_by_sensor_time(monkeypatch):
     frames = src.frames()
     assert [next(frames).index for _ in times_ms] == [0, 1, 2, 5, 6, 9]
     assert src.frames_read == 10
+
+
+def test_health_keeps_its_cadence_across_clock_steps():
+    cfg = EdgeConfig.model_validate({"site": "lab", "device": "clock", "role": "store", "timezone": "UTC",
+                                     "privacy": {"level": "counts"}, "camera": {"source": "fake"}})
+    health = HealthReporter(EdgePipeline(cfg, None), 5.0, lambda: "ok")
+    # 20 s at 10 fps, a step an hour ahead for 20 s, then 20 s back at the old time: one report per 5 s throughout
+    times = [1000 + i / 10 for i in range(200)] + [4620 + i / 10 for i in range(200)] + [1040 + i / 10 for i in range(200)]
+    sent = [ts for ts in times if health.due(ts)]
+    steps = [b - a for a, b in zip(sent, sent[1:])]
+    assert len(sent) == 3 + 4 + 4 and 4620 in sent and 1040 in sent  # a report right at each step, none missed
+    assert all(abs(s - 5.0) < 0.2 for s in steps if abs(s) < 1000)

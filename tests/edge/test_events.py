@@ -80,8 +80,12 @@ def test_zone_entries_exits_dwell_and_interval_rollover():
 def test_counts_are_stamped_with_the_interval_start():
     agg = EventAggregator(cfg())
     feed(agg, 59.9, [])
-    closed = feed(agg, 185.0, [])  # two whole intervals passed: both are reported, zero or not
-    assert [c["interval_start"].timestamp() for c in closed] == [0.0, 60.0, 120.0]
+    assert [c["interval_start"].timestamp() for c in feed(agg, 60.0, [])] == [0.0]  # an empty interval is reported
+    feed(agg, 119.9, [])
+    # no frame for two whole intervals (a stalled camera): those are a gap, not zeros nobody observed
+    closed = feed(agg, 245.0, [])
+    assert [c["interval_start"].timestamp() for c in closed] == [60.0]
+    assert agg.current.start == 240.0
 
 
 def test_display_attention():
@@ -115,3 +119,14 @@ def test_a_walker_first_seen_far_past_the_line_or_standing_is_not_counted():
             feed(agg, 120 + i * 0.2, [face(tid, y)])
         agg.finish(FinishedTrack(tid, 120.0, 120.6, np.zeros((4, 4))))
     assert agg.current.lines["door"] == [0, 0]
+
+
+def test_a_clock_step_forward_reports_the_open_interval_and_no_unobserved_ones():
+    agg = EventAggregator(cfg())
+    feed(agg, 120.0, [face(1, 0.3)])
+    feed(agg, 121.0, [face(1, 0.6)])  # in
+    out = feed(agg, 121.0 + 3600, [])  # the wall clock jumps an hour ahead
+    assert [m["interval_start"].timestamp() for m in out] == [120.0]
+    assert out[0]["lines"][0].in_ == 1
+    assert agg.current.start == 3720.0
+    assert [m["interval_start"].timestamp() for m in feed(agg, 3781.0, [])] == [3720.0]  # then one per interval again
