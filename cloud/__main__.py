@@ -40,5 +40,10 @@ def ingest(config_file: str, log_level: str) -> None:
     run(cfg)
 
 
+from .api.cli import api_command, token_group  # noqa: E402  (the API's commands live with the API)
+
+main.add_command(api_command)
+main.add_command(token_group)
+
 if __name__ == "__main__":
     main()
