@@ -105,3 +105,11 @@ def points_for(message) -> list[str]:
     if isinstance(message, VisitMessage):
         return visit_points(message)
     return []  # status and alerts are not time series
+
+
+def report_points(site: str, store: str, report: str, period: str, *, ok: bool, error: str, attempts: int,
+                  at: float) -> list[str]:
+    """One email report delivery (cloud/report): failures show in the fleet's alerts. No address, no content."""
+    p = (Point("footfall_report").tag("site", site).tag("store", store).tag("report", report)
+         .field("period", period).field("ok", ok).field("error", error).field("attempts", attempts))
+    return [_line(p.time(int(at * 1_000_000_000), WritePrecision.NS))]
