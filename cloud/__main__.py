@@ -45,5 +45,9 @@ from .api.cli import api_command, token_group  # noqa: E402  (the API's commands
 main.add_command(api_command)
 main.add_command(token_group)
 
+from .report.cli import report_group  # noqa: E402  (email reports: cloud/report)
+
+main.add_command(report_group)
+
 if __name__ == "__main__":
     main()

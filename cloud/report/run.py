@@ -1,0 +1,251 @@
+"""Build, send and record reports: for each store (and the chain roll-up), figures from InfluxDB, the email, the
+SMTP delivery and the ledger. One store's failure is logged, recorded and reported to the fleet's alerts; the
+others go on."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from footfall.cloud.config import CloudConfig, Site
+from footfall.cloud.query import report_figures as rf
+from footfall.cloud.query.fleet import alerts as fleet_alerts
+from footfall.cloud.query.sites import Directory
+from footfall.cloud.query.visitors import meaning
+from footfall.cloud.store.influx import InfluxV1
+from footfall.cloud.store.points import report_points
+
+from .figures import QualityNote, Report
+from .ledger import Ledger
+from .periods import Period, comparisons, period_of
+from .render import RenderedEmail, render, to_message
+from .smtp import Sender, SendError
+
+log = logging.getLogger(__name__)
+CHAIN = "chain"  # the ledger's store id for the roll-up
+
+
+@dataclass
+class Outcome:
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # already sent (ledger) or nobody to send to
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class Built:
+    report: Report
+    email: RenderedEmail
+
+    @property
+    def store_key(self) -> str:
+        return self.report.store or CHAIN
+
+
+def _key(site: str, store: str, kind: str, period: Period) -> str:
+    return f"{site}/{store}/{kind}/{period.key}"
+
+
+def _quality(d: Directory, site: Site, r, devices: dict[str, set[str]], now: datetime) -> dict[str, list[QualityNote]]:
+    """The fleet's alerts over the period (offline, camera, clock, data gaps), per store by its devices."""
+    got = fleet_alerts(d, site.id, r, lambda s, dev: _unknown_status(), now)["alerts"]
+    out: dict[str, list[QualityNote]] = {st: [] for st in devices}
+    end = min(r.end, now)
+    for a in got:
+        start = datetime.fromisoformat(a["started"]).astimezone(r.tz)
+        stop = datetime.fromisoformat(a["ended"]).astimezone(r.tz) if a["ended"] else end.astimezone(r.tz)
+        what = {"device offline": "offline", "data gap": "sent no counts"}.get(a["kind"], a["kind"])
+        for st, devs in devices.items():
+            if a["device"] in devs:
+                out[st].append(QualityNote(a["device"], what, start, stop))
+    return out
+
+
+def _unknown_status():
+    from footfall.cloud.query.status import DeviceStatus
+
+    return DeviceStatus()
+
+
+def _store_title(site: Site, store: str) -> str:
+    return f"{store} · {site.name or site.id}"
+
+
+def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date, stores: list[str],
+               now: datetime | None = None) -> tuple[list[Built], dict[str, tuple[rf.Totals, rf.Totals | None]]]:
+    """Every requested store of one site: its Report and rendered email; plus raw totals for the chain roll-up."""
+    now = now or datetime.now(timezone.utc)
+    tz = ZoneInfo(site.timezone)
+    p = period_of(kind, day)
+    before = comparisons(p)
+    devices = rf.store_devices(d, site)
+    cur = rf.site_totals(d, site, p.range(tz), p.bucket, p.linkable_over, devices)
+    prev = [rf.site_totals(d, site, b.range(tz), b.bucket, b.linkable_over, devices) for b in before]
+    quality = _quality(d, site, p.range(tz), devices, now)
+    distinct, note = meaning(site.linkability, p.linkable_over)
+    notes = [] if distinct else [f"Unique visitors are not shown: {note.split(': ', 1)[-1].split(';')[0]}."]
+    built, raw = [], {}
+    for st in stores:
+        start = p.range(tz).local_start
+        report = Report(kind=kind, site=site.id, site_name=site.name or site.id, store=st,
+                        title=_store_title(site, st), period_label=p.label, start=start,
+                        end=p.range(tz).end.astimezone(tz), bucket=p.bucket, current=cur[st],
+                        comparisons=[(b.short, t[st]) for b, t in zip(before, prev)],
+                        quality=quality.get(st, []), notes=notes)
+        built.append(Built(report, render(report)))
+        raw[st] = (cur[st], prev[0][st] if prev else None)
+    return built, raw
+
+
+def build_chain(kind: str, day: date, parts: dict[tuple[str, str], tuple[rf.Totals, rf.Totals | None]],
+                tz: ZoneInfo) -> Built:
+    p = period_of(kind, day)
+    before = comparisons(p)[0]
+    now = rf.chain_totals([a for a, _ in parts.values()])
+    prev = rf.chain_totals([b for _, b in parts.values() if b is not None])
+    stores = [(f"{st} ({site})", a, b) for (site, st), (a, b) in sorted(parts.items())]
+    start = p.range(tz).local_start
+    report = Report(kind=kind, site="", site_name="", store=None, title="All stores", period_label=p.label,
+                    start=start, end=p.range(tz).end.astimezone(tz), bucket=p.bucket, current=now,
+                    comparisons=[(before.short, prev)], stores=stores,
+                    notes=["Distinct visitors do not add up across stores; see each store's report."])
+    return Built(report, render(report))
+
+
+def _write(out: Path, b: Built, msg: EmailMessage, period: Period) -> list[Path]:
+    folder = out / (b.report.site or CHAIN)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{b.store_key}-{b.report.kind}-{period.key}"
+    html = b.email.html
+    paths = [folder / f"{stem}.eml", folder / f"{stem}.html", folder / f"{stem}.txt"]
+    if b.email.png is not None:  # the standalone .html shows the chart from a file next to it
+        (folder / f"{stem}.png").write_bytes(b.email.png)
+        html = html.replace(f"cid:{b.email.chart_cid}", f"{stem}.png")
+        paths.append(folder / f"{stem}.png")
+    paths[0].write_bytes(bytes(msg))
+    paths[1].write_text(html)
+    paths[2].write_text(b.email.text)
+    return paths
+
+
+def _targets(cfg: CloudConfig, kind: str, store: str | None, dry_run: bool) -> dict[str, list[str]]:
+    """{site id: [store ids]} to report on: the named store, else every store with recipients for this kind (every
+    store of the config in a dry run)."""
+    out: dict[str, list[str]] = {}
+    for site in cfg.sites:
+        for st in site.stores:
+            if store is not None and st.id != store:
+                continue
+            wanted = store is not None or dry_run or (cfg.reports and cfg.reports.recipients(site.id, st.id, kind))
+            if wanted:
+                out.setdefault(site.id, []).append(st.id)
+    if store is not None and not out:
+        raise ValueError(f"store: unknown store {store!r}")
+    return out
+
+
+def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | None = None,
+        dry_run: Path | None = None, force: bool = False, chain: bool | None = None,
+        now: datetime | None = None) -> Outcome:
+    """Build and send (or, with dry_run, write to that folder) the `kind` report of the period holding `day`."""
+    out = Outcome()
+    d = Directory(cfg, db)
+    p = period_of(kind, day)
+    reports = cfg.reports
+    if dry_run is None and reports is None:
+        raise ValueError("reports: no reports section in the config (SMTP and recipients); use --dry-run to preview")
+    sender = Sender(reports.smtp, reports.retry) if reports else None
+    ledger = Ledger(Path(cfg.state_dir)) if dry_run is None else None
+    chain = (store is None and kind != "daily") if chain is None else chain
+    parts: dict[tuple[str, str], tuple[rf.Totals, rf.Totals | None]] = {}
+    try:
+        ctx = ledger.exclusive() if ledger else _nullctx()
+        with ctx:
+            for site_id, stores in _targets(cfg, kind, store, dry_run is not None).items():
+                site = d.site(site_id)
+                todo = [st for st in stores if force or ledger is None or not ledger.was_sent(site_id, st, kind, p.key)]
+                out.skipped += [_key(site_id, st, kind, p) for st in stores if st not in todo]
+                if not todo and not chain:
+                    continue
+                try:
+                    built, raw = build_site(cfg, d, site, kind, day, todo if not chain else stores, now)
+                except Exception as e:  # noqa: BLE001 - one site's trouble (database, bad data) must not stop the others
+                    for st in todo:
+                        _failed(out, ledger, db, site_id, st, kind, p, f"figures: {e.__class__.__name__}: {e}", 0)
+                    continue
+                parts.update({(site_id, st): v for st, v in raw.items()})
+                for b in built:
+                    if b.report.store in todo:
+                        _deliver(out, b, p, reports, sender, ledger, db, dry_run)
+            if chain and parts:
+                tz = ZoneInfo(cfg.sites[0].timezone)
+                if force or ledger is None or not ledger.was_sent("", CHAIN, kind, p.key):
+                    _deliver(out, build_chain(kind, day, parts, tz), p, reports, sender, ledger, db, dry_run)
+                else:
+                    out.skipped.append(_key("", CHAIN, kind, p))
+    finally:
+        if ledger:
+            ledger.close()
+    return out
+
+
+class _nullctx:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def _deliver(out: Outcome, b: Built, p: Period, reports, sender: Sender | None, ledger: Ledger | None, db: InfluxV1,
+             dry_run: Path | None) -> None:
+    site, store, kind = b.report.site, b.store_key, b.report.kind
+    key = _key(site, store, kind, p)
+    recipients = reports.recipients(site, b.report.store, kind) if reports else []
+    sender_addr = reports.smtp.sender if reports else "Footfall <reports@localhost>"
+    msg = to_message(b.report, b.email, sender=sender_addr, recipients=recipients or ["preview@localhost"], key=key)
+    if dry_run is not None:
+        out.written += _write(dry_run, b, msg, p)
+        out.sent.append(key)
+        return
+    if not recipients:
+        out.skipped.append(key)
+        return
+    try:
+        attempts = sender.send(msg)
+    except SendError as e:
+        _failed(out, ledger, db, site, store, kind, p, str(e), e.attempts)
+        return
+    ledger.record_sent(site, store, kind, p.key, msg["Message-ID"], recipients, attempts)
+    log.info("report %s sent to %d recipient(s) (attempt %d)", key, len(recipients), attempts)
+    out.sent.append(key)
+    _alert_point(db, site, store, kind, p, ok=True, error="", attempts=attempts)
+
+
+def _failed(out: Outcome, ledger: Ledger | None, db: InfluxV1, site: str, store: str, kind: str, p: Period,
+            error: str, attempts: int) -> None:
+    key = _key(site, store, kind, p)
+    log.error("report %s failed after %d attempt(s): %s", key, attempts, error)
+    out.failed.append((key, error))
+    if ledger:
+        ledger.record_failure(site, store, kind, p.key, error, attempts)
+    _alert_point(db, site, store, kind, p, ok=False, error=error, attempts=attempts)
+
+
+def _alert_point(db: InfluxV1, site: str, store: str, kind: str, p: Period, *, ok: bool, error: str, attempts: int) -> None:
+    """footfall_report: the fleet's alerts read failed deliveries from here (query/report_alerts.py)."""
+    try:
+        db.write(report_points(site or CHAIN, store, kind, p.key, ok=ok, error=re.sub(r"\s+", " ", error)[:200],
+                               attempts=attempts, at=time.time()))
+    except Exception as e:  # noqa: BLE001 - the database being down must not hide the delivery's own outcome
+        log.warning("could not record report %s/%s/%s in InfluxDB: %s", site, store, kind, e)
