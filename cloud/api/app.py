@@ -25,6 +25,13 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'")
 
 
+def check_scopes(app: Flask) -> None:
+    """Every view but the login's declares its access scope, or the app does not start."""
+    missing = [e for e, f in app.view_functions.items() if e not in UNSCOPED and not getattr(f, "scope", None)]
+    if missing:
+        raise RuntimeError(f"views without an access scope (access.scoped): {', '.join(sorted(missing))}")
+
+
 def session_key(cfg: CloudConfig) -> bytes:
     if cfg.api.secret_key is not None:
         return cfg.api.secret_key.read()
@@ -59,8 +66,9 @@ def create_app(cfg: CloudConfig, *, reader: Reader | None = None, tokens: TokenS
 
     from . import api_v1, login
 
-    limiter.limit(cfg.api.login_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 401,
-                  error_message="too many failed logins: wait a minute")(login.login)
+    limited = limiter.limit(cfg.api.login_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 401,
+                            error_message="too many failed logins: wait a minute")(login.login)
+    app.add_url_rule("/login", "login.login", limited, methods=["GET", "POST"])
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(login.bp)
     if importlib.util.find_spec(f"{__package__}.dashboard"):
@@ -68,9 +76,7 @@ def create_app(cfg: CloudConfig, *, reader: Reader | None = None, tokens: TokenS
     else:
         app.add_url_rule("/", "index", _index)
 
-    missing = [e for e, f in app.view_functions.items() if e not in UNSCOPED and not getattr(f, "scope", None)]
-    if missing:
-        raise RuntimeError(f"views without an access scope (access.scoped): {', '.join(sorted(missing))}")
+    check_scopes(app)
 
     @app.before_request
     def authenticate():

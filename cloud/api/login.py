@@ -24,8 +24,8 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-@bp.route("/login", methods=["GET", "POST"])
 def login():
+    """/login, registered by app.py with the failed-login limit around it."""
     nxt = _safe_next(request.args.get("next"))
     if request.method == "GET":
         return render_template_string(PAGE, error=None, name="", next=nxt)
