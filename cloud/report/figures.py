@@ -24,7 +24,7 @@ class QualityNote:
         if self.start and self.end:
             fmt = "%H:%M" if self.start.date() == self.end.date() else "%a %d %b %H:%M"
             when = f" {self.start.strftime(fmt)}-{self.end.strftime(fmt)}"
-        low = ", counts may be low" if self.what in ("offline", "no data") or self.what.startswith("camera") else ""
+        low = ", counts may be low" if self.what in ("offline", "sent no counts") or self.what.startswith("camera") else ""
         return f"{self.device} {self.what}{when}{low}"
 
 

@@ -59,15 +59,31 @@ def _key(site: str, store: str, kind: str, period: Period) -> str:
 def _quality(d: Directory, site: Site, r, devices: dict[str, set[str]], now: datetime) -> dict[str, list[QualityNote]]:
     """The fleet's alerts over the period (offline, camera, clock, data gaps), per store by its devices."""
     got = fleet_alerts(d, site.id, r, lambda s, dev: _unknown_status(), now)["alerts"]
-    out: dict[str, list[QualityNote]] = {st: [] for st in devices}
     end = min(r.end, now)
+    notes = []
     for a in got:
         start = datetime.fromisoformat(a["started"]).astimezone(r.tz)
         stop = datetime.fromisoformat(a["ended"]).astimezone(r.tz) if a["ended"] else end.astimezone(r.tz)
-        what = {"device offline": "offline", "data gap": "sent no counts"}.get(a["kind"], a["kind"])
+        notes.append([a["device"], a["kind"], start, stop])
+    # A unit that was off shows twice: silent health (5-minute resolution) and missing counts (to the minute).
+    # Say it once, as "offline", with the counts' times.
+    for g in notes:
+        if g[1] != "data gap":
+            continue
+        for o in notes:
+            if o[0] == g[0] and o[1] == "device offline" and o[2] < g[3] and g[2] < o[3]:
+                o[1] = None
+                g[1] = "device offline"
+    out: dict[str, list[QualityNote]] = {st: [] for st in devices}
+    for dev, kind, start, stop in notes:
+        if kind is None:
+            continue
+        what = {"device offline": "offline", "data gap": "sent no counts"}.get(kind, kind)
         for st, devs in devices.items():
-            if a["device"] in devs:
-                out[st].append(QualityNote(a["device"], what, start, stop))
+            if dev in devs:
+                out[st].append(QualityNote(dev, what, start, stop))
+    for st in out:
+        out[st].sort(key=lambda q: (q.start, q.device))
     return out
 
 

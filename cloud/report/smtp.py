@@ -24,8 +24,8 @@ class SendError(RuntimeError):
 def _transient(e: BaseException) -> bool:
     """Worth another try: the connection failed or the server answered 4xx. A 5xx (bad address, refused login)
     will be refused again."""
-    if isinstance(e, smtplib.SMTPAuthenticationError):
-        return False
+    if isinstance(e, (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)):
+        return False  # a wrong password, or a server without STARTTLS / AUTH: the config's to fix
     if isinstance(e, smtplib.SMTPRecipientsRefused):
         return all(code < 500 for code, _ in e.recipients.values())
     if isinstance(e, smtplib.SMTPResponseException):
