@@ -34,7 +34,7 @@ class Totals:
     dwell_s_sum: float = 0.0
     transactions: int | None = None
     revenue: float | None = None
-    entrances: dict[str, int] = field(default_factory=dict)  # "device/line" -> people in
+    entrances: dict[str, int] = field(default_factory=dict)  # line id ("device/line" if ids repeat) -> people in
     passers: int | None = None
     viewers: int | None = None
     look_s_sum: float = 0.0
@@ -115,6 +115,9 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
     disp = totals(d.db, "footfall_display", ["passers", "viewers", "look_s_sum"], where, r, by=("device",))
     pos = totals(d.db, "footfall_pos", ["transactions", "revenue"], where, r, by=("store",))
 
+    for st, ent in entrances.items():  # name doors by their line id; "device/line" only where two devices share one
+        ids = [k.split("/", 1)[1] for k in ent]
+        entrances[st] = {(k.split("/", 1)[1] if ids.count(k.split("/", 1)[1]) == 1 else k): v for k, v in ent.items()}
     out: dict[str, Totals] = {}
     for st in site.stores:
         z = [zones[(zn,)] for zn in st.zones if (zn,) in zones]

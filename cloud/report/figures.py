@@ -15,15 +15,21 @@ Kind = str  # "daily" | "weekly" | "monthly"
 @dataclass(frozen=True)
 class QualityNote:
     device: str
-    what: str                     # "offline", "camera frozen", "clock not synced", ...
+    what: str                      # "offline", "camera frozen", "clock not synced", "sent no counts"
     start: datetime | None = None  # local
     end: datetime | None = None
+    ongoing: bool = False          # still so when the report was made
+    dated: bool = False            # a report over several days names the day
 
     def text(self) -> str:
         when = ""
-        if self.start and self.end:
-            fmt = "%H:%M" if self.start.date() == self.end.date() else "%a %d %b %H:%M"
-            when = f" {self.start.strftime(fmt)}-{self.end.strftime(fmt)}"
+        if self.start:
+            fmt = "%a %d %b %H:%M" if self.dated else "%H:%M"
+            end_fmt = "%H:%M" if self.end and self.end.date() == self.start.date() else "%a %d %b %H:%M"
+            if self.ongoing:
+                when = f" since {self.start.strftime(fmt)}"
+            elif self.end:
+                when = f" {self.start.strftime(fmt)}-{self.end.strftime(end_fmt if self.dated else '%H:%M')}"
         low = ", counts may be low" if self.what in ("offline", "sent no counts") or self.what.startswith("camera") else ""
         return f"{self.device} {self.what}{when}{low}"
 
@@ -117,7 +123,8 @@ def _change(label: str, now: Cell, before: Cell, points: bool = False) -> Change
         d = (now.value - before.value) * 100
         if abs(d) < 0.5:
             return Change(label, "= 0 pts", 0)
-        return Change(label, f"{'▲' if d > 0 else '▼'} {abs(d):.0f} pts", 1 if d > 0 else -1)
+        n = round(abs(d))
+        return Change(label, f"{'▲' if d > 0 else '▼'} {n} pt{'s' if n != 1 else ''}", 1 if d > 0 else -1)
     if before.value == 0:
         return Change(label, "new" if now.value else "= 0%", 1 if now.value else 0)
     r = (now.value - before.value) / abs(before.value)
@@ -151,7 +158,8 @@ def chart_series(report: Report) -> tuple[list[str], list[float | None], list[fl
     def hide(v: int) -> float | None:
         return float(v)
 
-    labels = [b.strftime("%H" if report.bucket == "hour" else "%d") for b, _ in report.current.buckets]
+    fmt = {"daily": "%H", "weekly": "%a %d"}.get(report.kind, "%d")
+    labels = [b.strftime(fmt) for b, _ in report.current.buckets]
     now = [hide(v) for _, v in report.current.buckets]
     other: list[float | None] = []
     if report.comparisons and report.current.buckets:

@@ -10,12 +10,11 @@ from email.utils import formatdate, make_msgid
 
 import jinja2
 
-from footfall.cloud.query.privacy import K, SUPPRESSED
+from footfall.cloud.query.privacy import K, SUPPRESSED, suppress
 
 from . import templates
 from .chart import render_png
 from .figures import Change, Report, _change, chart_series, rows
-from footfall.cloud.query.privacy import suppress
 
 _env = jinja2.Environment(autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
                           undefined=jinja2.StrictUndefined, trim_blocks=False)
@@ -62,8 +61,9 @@ def _store_rows(r: Report) -> list[dict]:
     out = []
     label = r.comparisons[0][0] if r.comparisons else ""
     for name, now, before in r.stores:
-        cell = suppress(now.visitors_in, now.visitors_in, "{:,}")
-        prev = suppress(before.visitors_in, before.visitors_in) if before else suppress(None, None)
+        # door tallies, shown as they are (kanon.py), like the store reports' "Visitors in"
+        cell = suppress(now.visitors_in, 0, "{:,}")
+        prev = suppress(before.visitors_in if before else None, 0)
         out.append({"name": name, "value": cell.display, "change": _change(label, cell, prev)})
     return out
 

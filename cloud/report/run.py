@@ -64,7 +64,7 @@ def _quality(d: Directory, site: Site, r, devices: dict[str, set[str]], now: dat
     for a in got:
         start = datetime.fromisoformat(a["started"]).astimezone(r.tz)
         stop = datetime.fromisoformat(a["ended"]).astimezone(r.tz) if a["ended"] else end.astimezone(r.tz)
-        notes.append([a["device"], a["kind"], start, stop])
+        notes.append([a["device"], a["kind"], start, stop, a["ended"] is None])
     # A unit that was off shows twice: silent health (5-minute resolution) and missing counts (to the minute).
     # Say it once, as "offline", with the counts' times.
     for g in notes:
@@ -75,13 +75,15 @@ def _quality(d: Directory, site: Site, r, devices: dict[str, set[str]], now: dat
                 o[1] = None
                 g[1] = "device offline"
     out: dict[str, list[QualityNote]] = {st: [] for st in devices}
-    for dev, kind, start, stop in notes:
+    several_days = (r.end - r.start).total_seconds() > 25 * 3600
+    for dev, kind, start, stop, ongoing in notes:
         if kind is None:
             continue
         what = {"device offline": "offline", "data gap": "sent no counts"}.get(kind, kind)
         for st, devs in devices.items():
             if dev in devs:
-                out[st].append(QualityNote(dev, what, start, stop))
+                out[st].append(QualityNote(dev, what, start, stop, ongoing=ongoing and stop >= now.astimezone(r.tz),
+                                           dated=several_days))
     for st in out:
         out[st].sort(key=lambda q: (q.start, q.device))
     return out
@@ -98,7 +100,7 @@ def _store_title(site: Site, store: str) -> str:
 
 
 def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date, stores: list[str],
-               now: datetime | None = None) -> tuple[list[Built], dict[str, tuple[rf.Totals, rf.Totals | None]]]:
+               now: datetime | None = None) -> tuple[list[Built], dict[str, tuple]]:
     """Every requested store of one site: its Report and rendered email; plus raw totals for the chain roll-up."""
     now = now or datetime.now(timezone.utc)
     tz = ZoneInfo(site.timezone)
@@ -111,6 +113,7 @@ def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date,
     distinct, note = meaning(site.linkability, p.linkable_over)
     notes = [] if distinct else [f"Unique visitors are not shown: {note.split(': ', 1)[-1].split(';')[0]}."]
     built, raw = [], {}
+    raw_quality = {st: quality.get(st, []) for st in stores}
     for st in stores:
         start = p.range(tz).local_start
         report = Report(kind=kind, site=site.id, site_name=site.name or site.id, store=st,
@@ -119,12 +122,12 @@ def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date,
                         comparisons=[(b.short, t[st]) for b, t in zip(before, prev)],
                         quality=quality.get(st, []), notes=notes)
         built.append(Built(report, render(report)))
-        raw[st] = (cur[st], prev[0][st] if prev else None)
+        raw[st] = (cur[st], prev[0][st] if prev else None, raw_quality[st])
     return built, raw
 
 
 def build_chain(kind: str, day: date, parts: dict[tuple[str, str], tuple[rf.Totals, rf.Totals | None]],
-                tz: ZoneInfo) -> Built:
+                tz: ZoneInfo, quality: list[QualityNote] | None = None) -> Built:
     p = period_of(kind, day)
     before = comparisons(p)[0]
     now = rf.chain_totals([a for a, _ in parts.values()])
@@ -133,7 +136,7 @@ def build_chain(kind: str, day: date, parts: dict[tuple[str, str], tuple[rf.Tota
     start = p.range(tz).local_start
     report = Report(kind=kind, site="", site_name="", store=None, title="All stores", period_label=p.label,
                     start=start, end=p.range(tz).end.astimezone(tz), bucket=p.bucket, current=now,
-                    comparisons=[(before.short, prev)], stores=stores,
+                    comparisons=[(before.short, prev)], stores=stores, quality=quality or [],
                     notes=["Distinct visitors do not add up across stores; see each store's report."])
     return Built(report, render(report))
 
@@ -184,6 +187,7 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
     ledger = Ledger(Path(cfg.state_dir)) if dry_run is None else None
     chain = (store is None and kind != "daily") if chain is None else chain
     parts: dict[tuple[str, str], tuple[rf.Totals, rf.Totals | None]] = {}
+    chain_quality: list[QualityNote] = []
     try:
         ctx = ledger.exclusive() if ledger else _nullctx()
         with ctx:
@@ -199,14 +203,15 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
                     for st in todo:
                         _failed(out, ledger, db, site_id, st, kind, p, f"figures: {e.__class__.__name__}: {e}", 0)
                     continue
-                parts.update({(site_id, st): v for st, v in raw.items()})
+                parts.update({(site_id, st): v[:2] for st, v in raw.items()})
+                chain_quality += [q for v in raw.values() for q in v[2]]
                 for b in built:
                     if b.report.store in todo:
                         _deliver(out, b, p, reports, sender, ledger, db, dry_run)
             if chain and parts:
                 tz = ZoneInfo(cfg.sites[0].timezone)
                 if force or ledger is None or not ledger.was_sent("", CHAIN, kind, p.key):
-                    _deliver(out, build_chain(kind, day, parts, tz), p, reports, sender, ledger, db, dry_run)
+                    _deliver(out, build_chain(kind, day, parts, tz, chain_quality), p, reports, sender, ledger, db, dry_run)
                 else:
                     out.skipped.append(_key("", CHAIN, kind, p))
     finally:

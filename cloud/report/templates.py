@@ -30,7 +30,7 @@ HTML = r"""<!DOCTYPE html>
   {% else %}
   <tr><td style="padding:8px 20px;">
     <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background:#eaf6ec;border-left:4px solid #2e9a47;">
-      <tr><td style="padding:8px 12px;font-size:13px;line-height:18px;"><b>Data quality</b>: every device reported all {{ 'day' if kind == 'daily' else 'period' }}.</td></tr>
+      <tr><td style="padding:8px 12px;font-size:13px;line-height:18px;"><b>Data quality</b>: every device reported all {{ {'daily': 'day', 'weekly': 'week'}.get(kind, 'month') }}.</td></tr>
     </table>
   </td></tr>
   {% endif %}
@@ -96,7 +96,7 @@ TEXT = r"""{{ heading }}: {{ title }}
 
 {% if quality %}DATA QUALITY
 {% for q in quality %}- {{ q }}
-{% endfor %}{% else %}Data quality: every device reported all {{ 'day' if kind == 'daily' else 'period' }}.
+{% endfor %}{% else %}Data quality: every device reported all {{ {'daily': 'day', 'weekly': 'week'}.get(kind, 'month') }}.
 {% endif %}
 {% for r in rows %}{{ (r.label ~ ':').ljust(20) }} {{ r.cell.display.rjust(22) }}{% for c in r.changes %}   {{ c.display }} vs {{ c.label }}{% endfor %}
 {% endfor %}

@@ -48,7 +48,8 @@ def _change(now: float, before: float) -> str:
 
 def _pts(now: float, before: float) -> str:
     d = (now - before) * 100
-    return "= 0 pts" if abs(d) < 0.5 else f"{'▲' if d > 0 else '▼'} {abs(d):.0f} pts"
+    n = round(abs(d))
+    return "= 0 pts" if abs(d) < 0.5 else f"{'▲' if d > 0 else '▼'} {n} pt{'s' if n != 1 else ''}"
 
 
 def _dwell(s: float) -> str:
@@ -93,7 +94,7 @@ def test_daily_reports_arrive_over_starttls_with_the_seeded_numbers(seeded, sink
     conv = {k: s.transactions[k] / s.unique[k] for k in (a, p, w)}
     assert rows["Conversion"] == [f"{conv[a] * 100:.0f}%", _pts(conv[a], conv[p]), _pts(conv[a], conv[w])]
     assert rows["Revenue"][0] == f"{s.revenue[a]:,.2f}"
-    assert rows["Busiest entrance"][0] == f"store-a-cam/store-a-door ({s.line_in[a]:,} in)"
+    assert rows["Busiest entrance"][0] == f"store-a-door ({s.line_in[a]:,} in)"
 
     # the data-quality box names the outage and the frozen camera in plain words, local times
     text = text_part.get_content()
