@@ -51,7 +51,7 @@ def occupancy(d: Directory, site_id: str, devices: list[str], zones: list[str] |
            "in": int(t["in"]), "out": int(t["out"]), "occupancy": max(0, int(t["in"] - t["out"]))}
     if zones:
         rows = d.db.query(f"SELECT last(occupancy_max) AS n FROM footfall_zone WHERE site = {lit(site_id)} AND "
-                          f"{any_of('zone', zones)} AND time > now() - 10m GROUP BY zone")
+                          f"{any_of('zone', zones)} AND time > now() - 10m AND time <= now() GROUP BY zone")
         out["in_view"] = sum(int(r["n"]) for r in rows)
         out["in_view_at"] = max((datetime.fromtimestamp(r["time"], timezone.utc).isoformat() for r in rows), default=None)
     return out
