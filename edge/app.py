@@ -40,15 +40,15 @@ class HealthReporter:
         self.outbox_stats = outbox_stats
         self.clock_synced = clock_synced
         self.dropped_frames = dropped_frames
-        self.started = None
+        self.started = None  # monotonic time of the first frame: uptime must not follow the wall clock's steps
         self.next_ts = None
         self.frames_at_last = 0
         self.wall_at_last = time.monotonic()
         self.tracking_at_last = pipeline.tracking_totals()
 
     def due(self, ts: float) -> HealthMessage | None:
-        if self.started is None:
-            self.started, self.next_ts = ts, ts + self.interval_s
+        if self.next_ts is None:
+            self.next_ts, self.started = ts + self.interval_s, time.monotonic()
         if ts < self.next_ts - self.interval_s:  # the wall clock stepped back: report on, from the new time
             self.next_ts = ts
         if ts < self.next_ts:
@@ -64,7 +64,7 @@ class HealthReporter:
         totals = p.tracking_totals()
         tracking = {k: v - self.tracking_at_last[k] for k, v in totals.items()}
         self.tracking_at_last = totals
-        return HealthMessage(**p._envelope(ts), uptime_s=round(ts - self.started, 1), fps=round(min(fps, 1000), 2),
+        return HealthMessage(**p._envelope(ts), uptime_s=round(now - self.started, 1), fps=round(min(fps, 1000), 2),
                              stage_ms=p.times.mean_ms(), dropped_frames=self.dropped_frames(), outbox_depth=depth,
                              outbox_dropped=dropped, cpu_temp_c=cpu_temperature(), camera=self.camera_state(),
                              models={f.removesuffix(".tflite"): short_hash(f) for f in p.model_files},

@@ -167,7 +167,10 @@ def test_health_keeps_its_cadence_across_clock_steps():
     health = HealthReporter(EdgePipeline(cfg, None), 5.0, lambda: "ok")
     # 20 s at 10 fps, a step an hour ahead for 20 s, then 20 s back at the old time: one report per 5 s throughout
     times = [1000 + i / 10 for i in range(200)] + [4620 + i / 10 for i in range(200)] + [1040 + i / 10 for i in range(200)]
-    sent = [ts for ts in times if health.due(ts)]
+    reports = [(ts, h) for ts in times if (h := health.due(ts))]  # a step back once made uptime negative: a crash
+    sent = [ts for ts, _ in reports]
     steps = [b - a for a, b in zip(sent, sent[1:])]
     assert len(sent) == 3 + 4 + 4 and 4620 in sent and 1040 in sent  # a report right at each step, none missed
     assert all(abs(s - 5.0) < 0.2 for s in steps if abs(s) < 1000)
+    uptimes = [h.uptime_s for _, h in reports]
+    assert uptimes == sorted(uptimes)
