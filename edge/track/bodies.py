@@ -12,17 +12,16 @@ None), so the events stage counts lines and zones from either.
 """
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from norfair import Detection, Tracker
+from norfair import Detection
 
 from footfall.edge.capture.frame import Frame
 from footfall.edge.detect.detections import People
 
+from .norfair_tracks import NorfairTracks, State, Tracks
 from .reid import NO_MATCH, THRESHOLD, ReId
-from .tracker import FinishedTrack, State, Tracks
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,12 +74,7 @@ class _DetRef:
     keypoints: None = None
 
 
-@dataclass
-class _History:
-    points: list = field(default_factory=list)
-
-
-class BodyTracker:
+class BodyTracker(NorfairTracks):
     def __init__(self, fps: float, every: int = 1, max_lost_s: float = 1.0, max_distance: float = MAX_DISTANCE,
                  reid_s: float = 3.0):
         """every: the most frames between detector runs while people are tracked. A track is confirmed on its
@@ -88,7 +82,8 @@ class BodyTracker:
         self.every = max(1, every)
         self.reid = ReId(fps)  # no appearance: motion and size gates only
         self._size = (1, 1)  # of the frame being tracked
-        self._params = dict(
+        self._last_run = 0
+        super().__init__(
             distance_function=self._distance,
             distance_threshold=max_distance,
             hit_counter_max=max(2 * self.every, round(max_lost_s * fps)),
@@ -97,13 +92,6 @@ class BodyTracker:
             reid_distance_threshold=THRESHOLD,
             reid_hit_counter_max=max(1, round(reid_s * fps)),
         )
-        self._tracker = self._new_tracker()
-        self._history: dict[int, _History] = {}
-        self._seen: set[int] = set()
-        self._frame_no = 0
-        self._last_run = 0
-        self.tracks_started = 0
-        self.tracks_joined = {"appearance": 0, "motion": 0}
 
     def _distance(self, det, obj) -> float:
         return NO_MATCH if left_the_view(obj, self._size) else body_distance(det, obj)
@@ -121,9 +109,8 @@ class BodyTracker:
         self._frame_no += 1
         self._size = frame.size
         self.reid.start_frame(frame.image, self._frame_no)
-        ran = people is not None
-        initialising = [o for o in self._tracker.tracked_objects if o.is_initializing]
-        if ran:
+        initialising = self._initialising()
+        if people is not None:
             self._last_run = self._frame_no
             dets = [Detection(points=people.boxes[i].reshape(2, 2), scores=np.full(2, people.scores[i]),
                               data=_DetRef(i, self._frame_no)) for i in range(len(people))]
@@ -133,63 +120,15 @@ class BodyTracker:
             self._tracker.update(detections=dets, period=self.every)
         else:
             self._tracker.update(detections=None)
-        for obj in self._tracker.tracked_objects:
-            if obj.hit_counter > 0:  # norfair 2.3's ReID countdown is never cleared on a re-found track (tracker.py)
-                obj.reid_hit_counter = None
-        joins = self._joins(initialising) if ran else {}
-        live: list[TrackedBody] = []
-        known: set[int] = set()
-        for obj in self._tracker.tracked_objects:
-            if obj.id is None:
-                continue
-            known.add(obj.id)
-            if obj.hit_counter < 0:  # hidden: a ReID candidate only
-                continue
-            det = obj.last_detection
-            predicted = False
+        joins = self._updated(initialising) if people is not None else self._updated([])
+
+        def report(obj, det, new, origin, joined) -> TrackedBody:
             if det.data.frame == self._frame_no:
-                box, score = people.boxes[det.data.index], float(people.scores[det.data.index])
-                state: State = "active" if obj.id in self._seen else "new"
-                x1, y1, x2, y2 = box
-                self._history.setdefault(obj.id, _History()).points.append(
-                    (frame.ts, (x1 + x2) / 2, (y1 + y2) / 2, y2 - y1))
-            else:
-                box, score = obj.estimate.reshape(4).astype(np.float32), 0.0
-                predicted = True
-                # carried by the prediction until the detector looks again; lost if it looked and missed
-                state = "lost" if det.data.frame < self._last_run else ("active" if obj.id in self._seen else "new")
-            origin = None
-            if obj.id not in self._seen:
-                self.tracks_started += 1
-                if obj.past_detections:
-                    origin = tuple(float(v) for v in obj.past_detections[0].points.mean(axis=0))
-            joined = joins.get(id(det))
-            if joined:
-                self.tracks_joined[joined] += 1
-            self._seen.add(obj.id)
-            live.append(TrackedBody(obj.id, state, box, score, origin, joined, predicted))
-        finished = [self._finish(tid) for tid in sorted(self._seen - known) if tid in self._history]
-        self._seen &= known
-        return Tracks(frame, live, finished)
+                i = det.data.index
+                return TrackedBody(obj.id, "new" if new else "active", people.boxes[i], float(people.scores[i]), origin,
+                                   joined)
+            # carried by the prediction until the detector looks again; lost if it looked and missed
+            state = "lost" if det.data.frame < self._last_run else ("new" if new else "active")
+            return TrackedBody(obj.id, state, obj.estimate.reshape(4).astype(np.float32), 0.0, origin, joined, True)
 
-    def _joins(self, initialising: list) -> dict[int, str]:
-        present = {id(o) for o in self._tracker.tracked_objects}
-        return {id(o.last_detection): self.reid.kind(o) for o in initialising
-                if id(o) not in present and self.reid.kind(o)}
-
-    def _finish(self, track_id: int) -> FinishedTrack:
-        path = np.array(self._history.pop(track_id).points, np.float64)
-        return FinishedTrack(track_id, float(path[0, 0]), float(path[-1, 0]), path)
-
-    def flush(self, frame: Frame) -> Tracks:
-        finished = [self._finish(tid) for tid in sorted(self._seen) if tid in self._history]
-        self._seen.clear()
-        self._tracker = self._new_tracker()
-        return Tracks(frame, [], finished)
-
-    def _new_tracker(self) -> Tracker:
-        logging.disable(logging.WARNING)
-        try:
-            return Tracker(**self._params)
-        finally:
-            logging.disable(logging.NOTSET)
+        return self._tracks(frame, joins, report)
