@@ -316,18 +316,31 @@ def plot_sweep(runs: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    for key, label, marker in (("footfall", "Footfall", "o"), ("baseline", "MediaPipe + ByteTrack + LineZone", "s")):
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
+    tools = (("footfall", "Footfall", "o"), ("baseline", "MediaPipe + ByteTrack + LineZone", "s"))
+    for key, label, marker in tools:
         pts = [(r["people_in_view"], r[key]["scores"]["in_accuracy"]) for r in runs
                if key in r and r[key]["scores"]["in_accuracy"] is not None]
         if pts:
             ax.scatter(*zip(*pts), label=label, marker=marker)
+        for score, colour in (("unique_error", "tab:blue"), ("returning_error", "tab:orange")):
+            pts = [(r["people_in_view"], abs(r[key]["scores"][score])) for r in runs
+                   if key in r and r[key]["scores"].get(score) is not None]
+            if pts:
+                ax2.scatter(*zip(*pts), marker=marker, color=colour, label=f"{label}: {score.replace('_', ' ')}")
     ax.axhline(0.99, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("people in the entrance view at once (mean while anyone is)")
     ax.set_ylabel("entrance + store door `in` count accuracy")
     ax.set_ylim(0, 1.05)
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
+    ax2.axhline(0.03, color="tab:blue", lw=0.8, ls="--")
+    ax2.axhline(0.05, color="tab:orange", lw=0.8, ls="--")
+    ax2.set_xlabel("people in the entrance view at once (mean while anyone is)")
+    ax2.set_ylabel("|relative error| of visitors")
+    ax2.set_ylim(0, 1.05)
+    ax2.legend(loc="upper left", fontsize=7)
+    ax2.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
