@@ -196,3 +196,16 @@ def test_token_cli_create_list_revoke(tmp_path):
     assert "m1\ttoken\tmanager\tstore-a" in listed and r.output.strip() not in listed
     assert run(main, ["token", "revoke", "--config", str(cfg), "m1"]).exit_code == 0
     assert TokenStore(tmp_path / "state" / "api.sqlite").by_token(r.output.strip()) is None
+
+
+def test_systemd_unit_runs_the_api_command():
+    import configparser
+    from pathlib import Path
+
+    from footfall.cloud.__main__ import main
+
+    cp = configparser.ConfigParser(strict=False, interpolation=None)
+    cp.read(Path(__file__).resolve().parents[2] / "deploy" / "systemd" / "footfall-api.service")
+    argv = cp["Service"]["ExecStart"].split()
+    assert argv[0].endswith("/footfall-cloud") and argv[1] == "api" and argv[1] in main.commands
+    assert cp["Service"]["StateDirectory"] == "footfall-cloud" and cp["Service"]["User"] == "footfall"
