@@ -57,7 +57,7 @@ def occupancy(d: Directory, site_id: str, devices: list[str], zones: list[str] |
     return out
 
 
-ZONE_FIELDS = ["entries", "exits", "dwell_s_sum", "dwell_n"]
+ZONE_FIELDS = ["dwell_s_sum", "dwell_n"]
 
 
 def dwell(d: Directory, store_id: str, r: TimeRange, interval: str) -> dict:
