@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from footfall.cloud.config import CloudConfig
-from footfall.cloud.store.influx import InfluxV1
+from footfall.cloud.store.influx import InfluxError, InfluxV1
 
 from . import displays as _displays
 from . import fleet as _fleet
@@ -23,11 +23,30 @@ from .status import DeviceStatus
 __all__ = ["Reader", "RangeError", "UnknownError", "UploadError", "TimeRange", "INTERVALS", "time_range", "check_interval"]
 
 
+class _Answering:
+    """The database as the read layer sees it: one the ingest has not made yet holds no data (not an error)."""
+
+    def __init__(self, db: InfluxV1):
+        self.db = db
+        self.database = db.database
+
+    def query(self, influxql: str) -> list[dict]:
+        try:
+            return self.db.query(influxql)
+        except InfluxError as e:
+            if "database not found" in e.reason:
+                return []
+            raise
+
+    def write(self, lines) -> None:
+        self.db.write(lines)
+
+
 class Reader:
     def __init__(self, cfg: CloudConfig, db: InfluxV1, status_of=None):
         self.cfg = cfg
-        self.db = db
-        self.dir = Directory(cfg, db)
+        self.db = _Answering(db)
+        self.dir = Directory(cfg, self.db)
         self.status_of = status_of or (lambda site, device: DeviceStatus())
 
     # ranges in the right zone: a store's site's, or the site's

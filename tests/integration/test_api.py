@@ -268,3 +268,14 @@ def test_live_occupancy(month):
     assert (site["in"], site["out"], site["occupancy"]) == (9, 4, 5)
     store = get(app, "/api/v1/stores/s1/occupancy", key)
     assert store["in_view"] == 6
+
+
+def test_before_the_ingest_made_the_database_there_is_no_data_not_an_error(influxd, tmp_path):
+    from footfall.cloud.store.influx import InfluxV1
+
+    cfg = CloudConfig.model_validate({"sites": [SITE], "state_dir": str(tmp_path)})
+    tokens = TokenStore(tmp_path / "api.sqlite")
+    app = create_app(cfg, reader=Reader(cfg, InfluxV1(influxd.url, f"t_never_{uuid.uuid4().hex[:8]}")), tokens=tokens)
+    key = tokens.create("a", "admin")
+    assert get(app, f"/api/v1/stores/store-a/footfall?from={DAY}&to={DAY}", key)["total"] == {"in": 0, "out": 0}
+    assert get(app, "/api/v1/sites/mall-demo/fleet", key)["devices"] == []
