@@ -64,6 +64,9 @@ class Api(Strict):
     secret_key: SecretRef | None = Field(default=None, description="signs session cookies; default: made once in state_dir")
     secure_cookies: bool = Field(default=True, description="session cookie only over HTTPS (false for plain-HTTP demos)")
     login_limit: str = Field(default="5 per minute", description="failed logins allowed per client address")
+    proxy_hops: int = Field(default=0, ge=0, le=5,
+                            description="reverse proxies in front whose X-Forwarded-For/-Proto/-Host are trusted "
+                                        "(the client address the login limit counts by)")
     status_watch: bool = Field(default=True, description="listen to retained device status on the broker (fleet)")
 
 

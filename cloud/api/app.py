@@ -55,6 +55,11 @@ def create_app(cfg: CloudConfig, *, reader: Reader | None = None, tokens: TokenS
         JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=8 * 1024 * 1024,
     )
     app.json.sort_keys = False
+    if cfg.api.proxy_hops:  # the client's address, not the proxy's, for the login limit and the logs
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = cfg.api.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     if reader is None:
         from footfall.cloud.ingest.service import influx_from
 

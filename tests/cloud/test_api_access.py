@@ -172,6 +172,20 @@ def test_failed_logins_are_rate_limited(api):
     assert login(c2, "bob", pw).status_code == 429  # per address, not per cookie
 
 
+def test_behind_a_proxy_the_limit_counts_per_forwarded_client(tmp_path):
+    cfg = CloudConfig.model_validate({"sites": SITES, "state_dir": str(tmp_path),
+                                      "api": {"login_limit": "2 per minute", "proxy_hops": 1}})
+    tokens = TokenStore(tmp_path / "api.sqlite")
+    app = create_app(cfg, reader=Reader(cfg, InfluxV1("http://127.0.0.1:9", "none")), tokens=tokens)
+    pw = tokens.create("dave", "analyst", login=True)
+    attacker = app.test_client()
+    attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert [login(attacker, "dave", "guess").status_code for _ in range(3)] == [401, 401, 429]
+    user = app.test_client()
+    user.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.4"
+    assert login(user, "dave", pw).status_code == 302  # the proxy's own address is not what is counted
+
+
 def test_successful_logins_are_not_limited(api):
     app, tokens, _ = api
     pw = tokens.create("carol", "analyst", login=True)
