@@ -4,8 +4,11 @@ others go on."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.message import EmailMessage
@@ -175,10 +178,10 @@ def _targets(cfg: CloudConfig, kind: str, store: str | None, dry_run: bool) -> d
 
 def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | None = None,
         dry_run: Path | None = None, force: bool = False, chain: bool | None = None,
-        now: datetime | None = None) -> Outcome:
-    """Build and send (or, with dry_run, write to that folder) the `kind` report of the period holding `day`."""
+        now: datetime | None = None, workers: int | None = None) -> Outcome:
+    """Build and send (or, with dry_run, write to that folder) the `kind` report of the period holding `day`.
+    `workers`: processes building reports (default: up to 4, by the CPUs; 1: all in this process)."""
     out = Outcome()
-    d = Directory(cfg, db)
     p = period_of(kind, day)
     reports = cfg.reports
     if dry_run is None and reports is None:
@@ -191,18 +194,18 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
     try:
         ctx = ledger.exclusive() if ledger else _nullctx()
         with ctx:
+            jobs = []
             for site_id, stores in _targets(cfg, kind, store, dry_run is not None).items():
-                site = d.site(site_id)
                 todo = [st for st in stores if force or ledger is None or not ledger.was_sent(site_id, st, kind, p.key)]
                 out.skipped += [_key(site_id, st, kind, p) for st in stores if st not in todo]
-                if not todo and not chain:
-                    continue
-                try:
-                    built, raw = build_site(cfg, d, site, kind, day, todo if not chain else stores, now)
-                except Exception as e:  # noqa: BLE001 - one site's trouble (database, bad data) must not stop the others
+                if todo or chain:
+                    jobs.append((site_id, todo, stores if chain else todo))
+            for (site_id, todo, _), result in zip(jobs, _build_all(cfg, db, kind, day, jobs, now, workers)):
+                if isinstance(result, str):  # one site's trouble (database, bad data) must not stop the others
                     for st in todo:
-                        _failed(out, ledger, db, site_id, st, kind, p, f"figures: {e.__class__.__name__}: {e}", 0)
+                        _failed(out, ledger, db, site_id, st, kind, p, f"figures: {result}", 0)
                     continue
+                built, raw = result
                 parts.update({(site_id, st): v[:2] for st, v in raw.items()})
                 chain_quality += [q for v in raw.values() for q in v[2]]
                 for b in built:
@@ -218,6 +221,32 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
         if ledger:
             ledger.close()
     return out
+
+
+PARALLEL_MIN_STORES = 50  # below this, starting worker processes costs more than it saves
+
+
+def _build_all(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, jobs: list, now, workers: int | None):
+    """build_site for every (site, stores) job, in order; an error becomes its message. Many stores are built in
+    worker processes (figures wait on InfluxDB, charts on the CPU: both overlap), a few in this one."""
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if workers > 1 and len(jobs) > 1 and sum(len(j[2]) for j in jobs) >= PARALLEL_MIN_STORES:
+        # spawn, not fork: the caller may run threads (an SMTP server in tests, the API) that fork would copy mid-lock
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as ex:
+            yield from ex.map(_build_job, [(cfg, db, kind, day, site_id, stores, now) for site_id, _, stores in jobs])
+        return
+    for site_id, _, stores in jobs:
+        yield _build_job((cfg, db, kind, day, site_id, stores, now))
+
+
+def _build_job(args):
+    cfg, db, kind, day, site_id, stores, now = args
+    try:
+        d = Directory(cfg, db)
+        return build_site(cfg, d, d.site(site_id), kind, day, stores, now)
+    except Exception as e:  # noqa: BLE001 - reported per store by the caller
+        log.exception("report figures for site %s", site_id)
+        return f"{e.__class__.__name__}: {e}"
 
 
 class _nullctx:
