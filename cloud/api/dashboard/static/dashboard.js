@@ -1,0 +1,331 @@
+/* Footfall dashboard: fills the page's panels from the JSON API (same origin, the session cookie). Each panel names
+   its call (data-api) and how to show it (data-view). Figures are shown as the API returns them: "<5" stays "<5"
+   (a chart leaves such a point out), nothing is recomputed from suppressed cells. No inline script: the CSP allows
+   'self' only. */
+(function () {
+  "use strict";
+
+  var SUPPRESSED = "<5";
+  var COLOURS = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2"];
+  var REFRESH_S = 30;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (r.ok) return r.json();
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        throw new Error(r.status + ": " + (body.error || r.statusText));
+      });
+    });
+  }
+
+  // --- formatting (display only) ---------------------------------------------------------------------------------
+
+  function when(iso) {
+    // "2026-10-08T10:00:00+02:00" -> "2026-10-08 10:00" (the API gives the site's local time already)
+    if (typeof iso !== "string" || iso.length < 16) return iso;
+    return iso.slice(11, 16) === "00:00" ? iso.slice(0, 10) : iso.slice(0, 10) + " " + iso.slice(11, 16);
+  }
+
+  function show(key, v) {
+    if (v === null || v === undefined || v === "") return key === "ended" ? "ongoing" : "–";
+    if (v === SUPPRESSED) return v;
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (typeof v === "object") {
+      return Object.keys(v).map(function (k) {
+        var x = v[k];
+        return k + " " + (typeof x === "string" && x.length > 12 ? x.slice(0, 8) : x);
+      }).join(" · ") || "–";
+    }
+    if (key === "start" || key === "started" || key === "ended" || key === "last_seen") return when(v);
+    if ((key === "conversion" || key === "attention_rate") && typeof v === "number") return (v * 100).toFixed(1) + " %";
+    if (key === "hour" && typeof v === "number") return (v < 10 ? "0" : "") + v + ":00";
+    if (typeof v === "number") return v.toLocaleString("en-GB");
+    return String(v);
+  }
+
+  function cols(spec) {
+    return (spec || "").split(",").filter(Boolean).map(function (c) {
+      var i = c.indexOf(":");
+      return { key: c.slice(0, i), label: c.slice(i + 1) };
+    });
+  }
+
+  function table(container, rows, columns) {
+    container.textContent = "";
+    if (!rows.length) {
+      container.appendChild(el("p", "empty", "No data in this range."));
+      return;
+    }
+    var present = columns.filter(function (c) {
+      return rows.some(function (r) { return c.key in r; });
+    });
+    var t = el("table"), head = el("tr"), body = el("tbody");
+    present.forEach(function (c) { head.appendChild(el("th", null, c.label)); });
+    t.appendChild(el("thead")).appendChild(head);
+    rows.forEach(function (r) {
+      var tr = el("tr");
+      present.forEach(function (c) {
+        var v = r[c.key], td = el("td", typeof v === "number" ? "num" : null, show(c.key, v));
+        if (v === SUPPRESSED) {
+          td.className = "num k";
+          td.title = "fewer than 5 visitors: hidden for their privacy";
+        }
+        if (c.key === "status" || c.key === "camera") td.classList.add("state-" + String(v));
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    t.appendChild(body);
+    container.appendChild(t);
+  }
+
+  function fail(container, err) {
+    container.textContent = "";
+    container.appendChild(el("p", "error", "Could not load: " + err.message));
+  }
+
+  // --- charts ----------------------------------------------------------------------------------------------------
+
+  function plotted(v) {
+    return typeof v === "number" ? v : null; // "<5" and null are left out, not guessed
+  }
+
+  function chart(canvas, type, labels, series) {
+    if (!canvas || !window.Chart) return null;
+    var old = window.Chart.getChart(canvas);
+    if (old) old.destroy();
+    return new window.Chart(canvas, {
+      type: type,
+      data: {
+        labels: labels,
+        datasets: series.map(function (s, i) {
+          var c = s.colour || COLOURS[i % COLOURS.length];
+          return { label: s.label, data: s.data, backgroundColor: c, borderColor: c, borderDash: s.dash || [],
+                   borderWidth: 2, pointRadius: labels.length > 48 ? 0 : 2, spanGaps: false, tension: 0.2 };
+        })
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        scales: { x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 12 } }, y: { beginAtZero: true } },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } }
+      }
+    });
+  }
+
+  function ySeries(spec, rows) {
+    return cols(spec).map(function (c) {
+      return { label: c.label, data: rows.map(function (r) { return plotted(r[c.key]); }) };
+    });
+  }
+
+  function xLabels(rows) {
+    return rows.map(function (r) { return "start" in r ? when(r.start) : show("hour", r.hour); });
+  }
+
+  // --- panel views ---------------------------------------------------------------------------------------------
+
+  function rowsOf(data) {
+    var keys = ["rows", "by_hour", "links", "devices", "alerts", "gaps"];
+    for (var i = 0; i < keys.length; i++) if (data[keys[i]]) return data[keys[i]];
+    return [];
+  }
+
+  function series(panel, data) {
+    var rows = rowsOf(data);
+    table(panel.querySelector(".table"), rows, cols(panel.dataset.cols));
+    if (panel.dataset.chart && rows.length) {
+      chart(panel.querySelector("canvas"), panel.dataset.chart, xLabels(rows), ySeries(panel.dataset.y, rows));
+    }
+  }
+
+  function note(panel, text) {
+    var p = panel.querySelector(".note") || panel.insertBefore(el("p", "note"), panel.querySelector(".table"));
+    p.textContent = text;
+  }
+
+  var VIEWS = {
+    series: series,
+    table: series,
+    links: function (panel, data) {
+      var rows = data.links.slice().sort(function (a, b) {
+        return (plotted(b.moves) || 0) - (plotted(a.moves) || 0);
+      });
+      table(panel.querySelector(".table"), rows, cols(panel.dataset.cols));
+    },
+    alerts: function (panel, data) {
+      series(panel, data);
+      panel.querySelectorAll("tbody tr").forEach(function (tr, i) {
+        if (data.alerts[i].ended === null) tr.classList.add("ongoing");
+      });
+    },
+    visitors: function (panel, data) {
+      series(panel, data);
+      note(panel, data.note);
+    },
+    conversion: function (panel, data) {
+      series(panel, data);
+      note(panel, "Conversion = transactions / visitors; visitors here are " + data.basis + ".");
+    },
+    heatmap: function (panel, data) {
+      var box = panel.querySelector(".table");
+      box.textContent = "";
+      if (!data.places.length) {
+        box.appendChild(el("p", "empty", "No moves in this range."));
+        return;
+      }
+      var max = 0;
+      data.matrix.forEach(function (row) { row.forEach(function (v) { if (typeof v === "number" && v > max) max = v; }); });
+      var t = el("table", "heatmap"), head = el("tr");
+      head.appendChild(el("th", "corner", "from \\ to"));
+      data.places.forEach(function (p) { head.appendChild(el("th", null, p)); });
+      t.appendChild(el("thead")).appendChild(head);
+      var body = t.appendChild(el("tbody"));
+      data.matrix.forEach(function (row, i) {
+        var tr = body.appendChild(el("tr"));
+        tr.appendChild(el("th", null, data.places[i]));
+        row.forEach(function (v) {
+          var td = tr.appendChild(el("td", "num", show("moves", v)));
+          if (v === SUPPRESSED) {
+            td.className = "num k";
+            td.title = "fewer than 5 moves: hidden for the visitors' privacy";
+          } else if (typeof v === "number" && v > 0) {
+            var a = 0.12 + 0.78 * v / max;
+            td.style.backgroundColor = "rgba(37, 99, 235, " + a.toFixed(2) + ")";
+            if (a > 0.5) td.classList.add("dark");
+          }
+        });
+      });
+      box.appendChild(t);
+    },
+    displays: function (panel, data) {
+      var rows = [];
+      data.displays.forEach(function (d) {
+        d.rows.forEach(function (r) { rows.push(Object.assign({ display: d.device + " / " + d.display }, r)); });
+      });
+      table(panel.querySelector(".table"), rows, cols(panel.dataset.cols));
+      if (!data.displays.length) return;
+      var first = data.displays[0].rows, sets = [];
+      data.displays.forEach(function (d, i) {
+        sets.push({ label: d.display + " passers", data: d.rows.map(function (r) { return plotted(r.passers); }),
+                    colour: COLOURS[(2 * i) % COLOURS.length] });
+        sets.push({ label: d.display + " viewers", data: d.rows.map(function (r) { return plotted(r.viewers); }),
+                    colour: COLOURS[(2 * i + 1) % COLOURS.length] });
+      });
+      chart(panel.querySelector("canvas"), "bar", xLabels(first), sets);
+    },
+    compare: function (panel, answers) {
+      var day = answers.api, prev = answers.prev, week = answers.week, b = document.body.dataset;
+      var hours = day.rows.map(function (r) { return r.start.slice(11, 16); });
+      chart(panel.querySelector("canvas"), "line", hours, [
+        { label: b.day + " in", data: day.rows.map(function (r) { return r["in"]; }), colour: COLOURS[0] },
+        { label: b.prevDay + " in", data: prev.rows.map(function (r) { return r["in"]; }), colour: "#94a3b8" },
+        { label: b.weekAgo + " in", data: week.rows.map(function (r) { return r["in"]; }), colour: "#64748b", dash: [6, 4] }
+      ]);
+      function onDay(answer, key, date) {
+        var row = (answer.rows || []).filter(function (r) { return r.start.slice(0, 10) === date; })[0];
+        return row ? row[key] : null;
+      }
+      function change(now, then) {
+        if (typeof now !== "number" || typeof then !== "number" || then === 0) return "–";
+        var pct = Math.round(100 * (now - then) / then);
+        return (pct > 0 ? "+" : "") + pct + " %";
+      }
+      var lines = [
+        ["In", day.total["in"], prev.total["in"], week.total["in"]],
+        ["Out", day.total.out, prev.total.out, week.total.out],
+        ["Visitors", onDay(answers.visitors, "unique", b.day), onDay(answers.visitors, "unique", b.prevDay),
+         onDay(answers.visitors, "unique", b.weekAgo)],
+        ["Mean dwell (s)", onDay(answers.dwell, "dwell_mean_s", b.day), onDay(answers.dwell, "dwell_mean_s", b.prevDay),
+         onDay(answers.dwell, "dwell_mean_s", b.weekAgo)],
+        ["Conversion", onDay(answers.conversion, "conversion", b.day), onDay(answers.conversion, "conversion", b.prevDay),
+         onDay(answers.conversion, "conversion", b.weekAgo)]
+      ];
+      var rows = lines.map(function (l) {
+        return { figure: l[0], day: l[1], prev: l[2], vs_prev: change(l[1], l[2]), week: l[3], vs_week: change(l[1], l[3]),
+                 _kind: l[0] === "Conversion" ? "conversion" : "" };
+      });
+      var box = panel.querySelector(".table");
+      table(box, rows, cols("figure:Figure,day:" + b.day + ",prev:Day before,vs_prev:Change,week:Week earlier,vs_week:Change"));
+      box.querySelectorAll("tbody tr").forEach(function (tr, i) {
+        if (rows[i]._kind) {
+          [1, 2, 4].forEach(function (j) { tr.children[j].textContent = show("conversion", rows[i][["", "day", "prev", "", "week"][j]]); });
+        }
+      });
+    }
+  };
+
+  function load(panel) {
+    var box = panel.querySelector(".table");
+    if (panel.dataset.view === "compare") {
+      var names = ["api", "prev", "week", "visitors", "dwell", "conversion"];
+      return Promise.all(names.map(function (n) { return getJSON(panel.dataset[n]); })).then(function (all) {
+        var answers = {};
+        names.forEach(function (n, i) { answers[n] = all[i]; });
+        VIEWS.compare(panel, answers);
+        panel.dataset.loaded = "1";
+      }).catch(function (e) { fail(box, e); });
+    }
+    return getJSON(panel.dataset.api).then(function (data) {
+      VIEWS[panel.dataset.view](panel, data);
+      panel.dataset.loaded = "1";
+    }).catch(function (e) { fail(box, e); });
+  }
+
+  // --- live occupancy, refreshed every 30 s ------------------------------------------------------------------------
+
+  function occupancy(tile) {
+    return getJSON(tile.dataset.api).then(function (o) {
+      tile.querySelector(".value").textContent = show("occupancy", o.occupancy);
+      var sub = "in " + show("in", o["in"]) + " · out " + show("out", o.out);
+      if ("in_view" in o) sub += " · in view " + show("in_view", o.in_view);
+      tile.querySelector(".sub").textContent = sub;
+      tile.dataset.asOf = o.as_of;
+      var asOf = document.querySelector("#live .as-of");
+      if (asOf) asOf.textContent = "as of " + o.as_of.slice(11, 16) + ", since " + when(o.since);
+    }).catch(function (e) {
+      tile.querySelector(".sub").textContent = "could not load: " + e.message;
+    });
+  }
+
+  function live() {
+    var tiles = document.querySelectorAll("#live .tile[data-api]");
+    if (!tiles.length) return;
+    var section = document.getElementById("live");
+    var every = 1000 * (Number(section.dataset.refresh) || REFRESH_S);
+    function round() {
+      return Promise.all(Array.prototype.map.call(tiles, occupancy)).then(function () {
+        section.dataset.refreshed = String(Number(section.dataset.refreshed || 0) + 1);
+      });
+    }
+    round();
+    window.setInterval(function () { if (!document.hidden) round(); }, every);
+  }
+
+  // --- pickers -----------------------------------------------------------------------------------------------------
+
+  function pickers() {
+    var form = document.querySelector("form.pickers");
+    if (!form) return;
+    var from = form.querySelector("#pick-from"), to = form.querySelector("#pick-to");
+    from.addEventListener("change", function () { if (to.value < from.value) to.value = from.value; });
+    var store = form.querySelector("#pick-store");
+    if (store) store.addEventListener("change", function () { form.submit(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    pickers();
+    live();
+    var panels = document.querySelectorAll(".panel[data-view]");
+    Promise.all(Array.prototype.map.call(panels, load)).then(function () {
+      document.body.dataset.ready = "1"; // every panel answered (tests and screenshots wait on it)
+    });
+  });
+})();
