@@ -207,3 +207,26 @@ def test_implicit_tls(seeded, pki, tmp_path):
     finally:
         c.stop()
     assert sink.messages[0]["X-Sink-Tls"] == "yes" and sink.logins == 1
+
+
+def test_report_due_command_sends_yesterdays_summary_once_after_the_local_send_time(seeded, sink, pki, tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from footfall.cloud.__main__ import main
+
+    db, _ = seeded
+    cfg = make_config(tmp_path, db, sink.port, pki[0].crt)
+    path = tmp_path / "cloud.yaml"
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json", exclude_none=True)))
+    before = (DAY + timedelta(days=1)).isoformat() + "T05:30"  # 06:30 in Berlin: before the 07:00 send time
+    after = (DAY + timedelta(days=1)).isoformat() + "T06:05"   # 07:05 in Berlin
+    cli = lambda now: CliRunner().invoke(main, ["report", "due", "--config", str(path), "--now", now])  # noqa: E731
+    r = cli(before)
+    assert r.exit_code == 0 and f"store-a/daily/{DAY}" not in r.output and not sink.by_report(f"{SITE}/store-a/daily/{DAY}")
+    r = cli(after)
+    assert r.exit_code == 0, r.output
+    assert len(sink.by_report(f"{SITE}/store-a/daily/{DAY}")) == 1 and len(sink.by_report(f"{SITE}/store-b/daily/{DAY}")) == 1
+    r = cli(after)  # the next tick: nothing owed any more
+    assert r.exit_code == 0 and f"sent     {SITE}/store-a/daily/{DAY}" not in r.output
+    assert len(sink.by_report(f"{SITE}/store-a/daily/{DAY}")) == 1

@@ -153,3 +153,23 @@ def test_which_smtp_failures_are_retried(error, retry):
     from footfall.cloud.report.smtp import _transient
 
     assert _transient(error) is retry
+
+
+def test_systemd_timer_and_service_send_what_is_due_with_the_smtp_credential():
+    import configparser
+
+    def unit(name):
+        cp = configparser.ConfigParser(strict=False, interpolation=None)
+        cp.optionxform = str
+        cp.read(ROOT / "deploy" / "systemd" / name)
+        return cp
+
+    timer, svc = unit("footfall-report.timer")["Timer"], unit("footfall-report.service")["Service"]
+    assert timer["OnCalendar"] == "*:00/15" and timer["Persistent"] == "true"
+    assert svc["Type"] == "oneshot" and svc["ExecStart"].split()[-4:-2] == ["report", "due"]
+    text = (ROOT / "deploy/systemd/footfall-report.service").read_text()
+    creds = {line.split("=", 1)[1].split(":")[0] for line in text.splitlines() if line.startswith("LoadCredential=")}
+    example = yaml.safe_load((ROOT / "deploy/examples/cloud.yaml").read_text())
+    assert example["reports"]["smtp"]["password"]["credential"] in creds
+    assert example["influx"]["password"]["credential"] in creds
+    assert svc["StateDirectory"] == "footfall-cloud" and example["state_dir"] == "/var/lib/footfall-cloud"  # the ledger
