@@ -2,6 +2,7 @@
 access scope (access.py) and its query parameters, and records it for the OpenAPI document (openapi.py)."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -220,8 +221,9 @@ def upload(store_id):
 def export(store_id):
     r, iv = store_range(store_id), arg("interval") or "day"
     rd = reader()
-    rows = export_rows(rd.store_footfall(store_id, r, iv), rd.store_visitors(store_id, r, iv),
-                       rd.dwell(store_id, r, iv), rd.conversion(store_id, r, iv))
+    with ThreadPoolExecutor(4) as pool:  # four independent reads: the database answers them side by side
+        parts = [pool.submit(f, store_id, r, iv) for f in (rd.store_footfall, rd.store_visitors, rd.dwell, rd.conversion)]
+        rows = export_rows(*(p.result() for p in parts))
     return Response(to_csv(rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{store_id}-{iv}.csv"'})
 
