@@ -63,6 +63,23 @@ def test_every_route_has_a_scope_and_a_manager_never_sees_another_store(api):
     assert walked >= 2 * 20
 
 
+def test_every_dashboard_page_is_scoped_too(api):
+    """The same walk over the pages (the dashboard's blueprint, when installed): another store's page is 403."""
+    app, _, secrets = api
+    c = app.test_client()
+    pages = [(r, app.view_functions[r.endpoint]) for r in app.url_map.iter_rules()
+             if not r.rule.startswith("/api/") and r.endpoint not in ("static", "login.login", "login.logout")]
+    for rule, view in pages:
+        if view.scope == "public":
+            continue
+        for store, site in (("store-b", "mall"), ("store-c", "park")):
+            r = call(c, rule, "GET", secrets["manager"], store, site)
+            if view.scope == "org":
+                assert r.status_code in (200, 302, 400) and store not in r.get_data(as_text=True), (rule.rule, r.status_code)
+            else:
+                assert r.status_code == 403, (rule.rule, r.status_code)
+
+
 def test_installer_sees_the_fleet_only(api):
     app, _, secrets = api
     c = app.test_client()
