@@ -66,13 +66,17 @@
     var present = columns.filter(function (c) {
       return rows.some(function (r) { return c.key in r; });
     });
+    var numeric = {}; // a column of figures is right-aligned throughout ("<5" and "–" included)
+    present.forEach(function (c) {
+      numeric[c.key] = c.key !== "hour" && rows.some(function (r) { return typeof r[c.key] === "number" || r[c.key] === SUPPRESSED; });
+    });
     var t = el("table"), head = el("tr"), body = el("tbody");
-    present.forEach(function (c) { head.appendChild(el("th", null, c.label)); });
+    present.forEach(function (c) { head.appendChild(el("th", numeric[c.key] ? "num" : null, c.label)); });
     t.appendChild(el("thead")).appendChild(head);
     rows.forEach(function (r) {
       var tr = el("tr");
       present.forEach(function (c) {
-        var v = r[c.key], td = el("td", typeof v === "number" ? "num" : null, show(c.key, v));
+        var v = r[c.key], td = el("td", numeric[c.key] ? "num" : null, show(c.key, v));
         if (v === SUPPRESSED) {
           td.className = "num k";
           td.title = "fewer than 5 visitors: hidden for their privacy";
@@ -127,7 +131,9 @@
   }
 
   function xLabels(rows) {
-    return rows.map(function (r) { return "start" in r ? when(r.start) : show("hour", r.hour); });
+    if (!rows.length || !("start" in rows[0])) return rows.map(function (r) { return show("hour", r.hour); });
+    var oneDay = rows.every(function (r) { return r.start.slice(0, 10) === rows[0].start.slice(0, 10); });
+    return rows.map(function (r) { return oneDay && rows.length > 1 ? r.start.slice(11, 16) : when(r.start); });
   }
 
   // --- panel views ---------------------------------------------------------------------------------------------
