@@ -97,8 +97,10 @@ def alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime | 
     for row in rows:
         per.setdefault(row["device"], []).append(row)
     out = []
+    live = r.end >= now - timedelta(minutes=5)  # the broker's status is about now, not about a past range
     for dev in sorted(set(per) | set(d.devices(site_id))):
-        out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end, status_of(site_id, dev))
+        out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end,
+                             status_of(site_id, dev) if live else None)
     out = [{**a, "started": _iso(a["started"], r), "ended": _iso(a["ended"], r)} for a in out]
     for g in gaps(d, site_id, r, now)["gaps"]:
         out.append({"device": g["device"], "kind": "data gap", "started": g["started"], "ended": g["ended"]})

@@ -7,7 +7,7 @@ ones cannot be known, and say so, with the sum over the periods (visitor-days) i
 """
 from __future__ import annotations
 
-from .influxql import lit
+from .influxql import any_of, lit
 from .intervals import TimeRange
 from .kanon import k_count
 from .series import merged, sums, table, totals
@@ -36,6 +36,13 @@ def visitors(d: Directory, site_id: str, scope: str, r: TimeRange, interval: str
     site = d.site(site_id)
     where = f"site = {lit(site_id)} AND scope = {lit(scope)}"
     cells = merged(sums(d.db, "footfall_visitors", FIELDS, where, r, interval), FIELDS)
+    basis = "linked across the site's devices"
+    if not cells:  # privacy level `device`: each unit counts its own visitors, codes never leave it
+        devices = d.entrance_devices(site) if scope == "site" else d.store_devices(scope)
+        cells = merged(sums(d.db, "footfall_device_visitors", FIELDS,
+                            f"site = {lit(site_id)} AND {any_of('device', devices)}", r, interval), FIELDS)
+        if cells:
+            basis = f"counted on the device ({', '.join(devices)}): a person seen by two devices counts twice"
     distinct, note = meaning(site.linkability, interval)
     rows = table(cells, r, interval, FIELDS)
     out_rows = []
@@ -47,6 +54,7 @@ def visitors(d: Directory, site_id: str, scope: str, r: TimeRange, interval: str
                              f"visitor_{PERIOD_INTERVAL[site.linkability]}s": k_count(row["unique"])})
     t = {f: sum(c[f] for c in cells.values()) for f in FIELDS}  # the query covered just the range
     return {"scope": scope, "site": site_id, "linkability": site.linkability, "distinct": distinct, "note": note,
+            "basis": basis,
             "rows": out_rows, "total": {"visitor_periods": k_count(t["unique"]), "returning": k_count(t["returning"])}}
 
 

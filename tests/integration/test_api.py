@@ -279,3 +279,18 @@ def test_before_the_ingest_made_the_database_there_is_no_data_not_an_error(influ
     key = tokens.create("a", "admin")
     assert get(app, f"/api/v1/stores/store-a/footfall?from={DAY}&to={DAY}", key)["total"] == {"in": 0, "out": 0}
     assert get(app, "/api/v1/sites/mall-demo/fleet", key)["devices"] == []
+
+
+def test_device_privacy_level_visitors_come_from_the_units(influx, tmp_path):
+    """A site at privacy level `device` has no linked visitors: the API answers the units' own counts, and says so."""
+    cfg = CloudConfig.model_validate({"sites": [{"id": "d", "timezone": "Europe/Berlin",
+                                                 "stores": [{"id": "s9", "zones": ["s9-floor"]}]}], "state_dir": str(tmp_path)})
+    t = int(datetime(2026, 11, 20, 9, tzinfo=timezone.utc).timestamp()) * 10**9
+    influx.write([f"footfall_zone,site=d,device=cam-9,zone=s9-floor entries=1i,exits=0i,occupancy_max=1i,dwell_n=0i,"
+                  f"occupancy_mean=1.0,dwell_s_sum=0.0 {t}"] +
+                 [f"footfall_device_visitors,site=d,device=cam-9 unique=3i,returning=1i {t + m * 60 * 10**9}" for m in range(4)])
+    tokens = TokenStore(tmp_path / "api.sqlite")
+    app = create_app(cfg, reader=Reader(cfg, influx), tokens=tokens)
+    got = get(app, "/api/v1/stores/s9/visitors?from=2026-11-20&to=2026-11-20", tokens.create("a", "admin"))
+    assert got["rows"][0]["unique"] == 12 and got["rows"][0]["returning"] == "<5"
+    assert got["basis"].startswith("counted on the device (cam-9)")
