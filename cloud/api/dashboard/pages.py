@@ -81,9 +81,13 @@ def picked(timezone: str, default_days: int = 1) -> dict:
         abort(400, description=f"interval: {interval!r} is not one of {', '.join(INTERVALS)}")
     days = (end - start).days + 1
     auto = "hour" if days <= 2 else "day" if days <= 62 else "week" if days <= 200 else "month"
-    return {"from": start.isoformat(), "to": end.isoformat(), "interval": interval or auto, "interval_picked": interval,
-            "prev_day": (end - timedelta(days=1)).isoformat(), "week_ago": (end - timedelta(days=7)).isoformat(),
-            "today": today.isoformat()}
+    r = {"from": start.isoformat(), "to": end.isoformat(), "interval": interval or auto, "interval_picked": interval,
+         "prev_day": (end - timedelta(days=1)).isoformat(), "week_ago": (end - timedelta(days=7)).isoformat(),
+         "today": today.isoformat()}
+    # the API's query strings (plain strings: the templates escape them into attributes)
+    r["q_range"] = f"from={r['from']}&to={r['to']}"
+    r["q"] = f"{r['q_range']}&interval={r['interval']}"
+    return r
 
 
 def range_args(r: dict) -> dict:
