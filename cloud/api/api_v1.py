@@ -3,7 +3,7 @@ access scope (access.py) and its query parameters, and records it for the OpenAP
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -26,14 +26,15 @@ class Spec:
     params: tuple[str, ...] = ()
     body: str | None = None  # request body: "transactions"
     csv: bool = True
-    tags: list[str] = field(default_factory=list)
+    answer: str | None = None  # a schema of openapi.py's components ("Series"), else a plain object
 
 
 SPECS: list[Spec] = []
 
 
-def route(path: str, scope: str, summary: str, params: tuple[str, ...] = (), method: str = "GET", body=None, csv=True):
-    spec = Spec(path, method, scope, summary, params, body, csv)
+def route(path: str, scope: str, summary: str, params: tuple[str, ...] = (), method: str = "GET", body=None, csv=True,
+          answer=None):
+    spec = Spec(path, method, scope, summary, params, body, csv, answer)
     SPECS.append(spec)
 
     def deco(view):
@@ -118,7 +119,7 @@ def stores():
 
 # --- site-wide figures (admin, analyst) -----------------------------------------------------------------------------
 
-@route("/sites/<site_id>/footfall", "site", "In/out at the site's entrances per interval, in total and per line", SERIES)
+@route("/sites/<site_id>/footfall", "site", "In/out at the site's entrances per interval, in total and per line", SERIES, answer="Series")
 def site_footfall(site_id):
     return reader().site_footfall(site_id, site_range(site_id), arg("interval") or "hour")
 
@@ -128,7 +129,7 @@ def site_occupancy(site_id):
     return reader().site_occupancy(site_id)
 
 
-@route("/sites/<site_id>/visitors", "site", "Unique and returning visitors of the site (what the linkability allows)", SERIES)
+@route("/sites/<site_id>/visitors", "site", "Unique and returning visitors of the site (what the linkability allows)", SERIES, answer="Series")
 def site_visitors(site_id):
     return reader().site_visitors(site_id, site_range(site_id), arg("interval") or "day")
 
@@ -180,7 +181,7 @@ def store(store_id):
             "devices": reader().dir.store_devices(store_id)}
 
 
-@route("/stores/<store_id>/footfall", "store", "In/out through the store's doors per interval, in total and per line", SERIES)
+@route("/stores/<store_id>/footfall", "store", "In/out through the store's doors per interval, in total and per line", SERIES, answer="Series")
 def store_footfall(store_id):
     return reader().store_footfall(store_id, store_range(store_id), arg("interval") or "hour")
 
@@ -190,12 +191,12 @@ def store_occupancy(store_id):
     return reader().store_occupancy(store_id)
 
 
-@route("/stores/<store_id>/visitors", "store", "Unique and returning visitors of the store", SERIES)
+@route("/stores/<store_id>/visitors", "store", "Unique and returning visitors of the store", SERIES, answer="Series")
 def store_visitors(store_id):
     return reader().store_visitors(store_id, store_range(store_id), arg("interval") or "day")
 
 
-@route("/stores/<store_id>/dwell", "store", "Mean time in the store per interval", SERIES)
+@route("/stores/<store_id>/dwell", "store", "Mean time in the store per interval", SERIES, answer="Series")
 def dwell(store_id):
     return reader().dwell(store_id, store_range(store_id), arg("interval") or "hour")
 
@@ -205,7 +206,7 @@ def entry_exit(store_id):
     return reader().entry_exit_times(store_id, store_range(store_id, days=7))
 
 
-@route("/stores/<store_id>/conversion", "store", "Transactions, revenue, visitors and conversion per interval", SERIES)
+@route("/stores/<store_id>/conversion", "store", "Transactions, revenue, visitors and conversion per interval", SERIES, answer="Series")
 def conversion(store_id):
     return reader().conversion(store_id, store_range(store_id), arg("interval") or "hour")
 

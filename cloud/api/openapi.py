@@ -26,6 +26,16 @@ def openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
+def _content(s) -> dict:
+    if s.path.endswith(".csv"):
+        return {"text/csv": {"schema": {"type": "string"}}}
+    schema = {"$ref": f"#/components/schemas/{s.answer}"} if s.answer else {"type": "object"}
+    out = {"application/json": {"schema": schema}}
+    if s.csv and s.method == "GET":
+        out["text/csv"] = {"schema": {"type": "string", "description": "with format=csv"}}
+    return out
+
+
 def document(specs) -> dict:
     paths: dict[str, dict] = {}
     for s in specs:
@@ -35,7 +45,7 @@ def document(specs) -> dict:
                              for n in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", s.path)]
               + [{"name": n, "in": "query", "required": False, **PARAMS[n]}
                  for n in (*s.params, *(("format",) if s.csv and s.method == "GET" else ()))],
-              "responses": {"200": {"description": "OK", "content": {"text/csv" if s.path.endswith(".csv") else "application/json": {}}},
+              "responses": {"200": {"description": "OK", "content": _content(s)},
                             "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR}}
         if s.scope == "public":
             op["security"] = []
@@ -60,6 +70,14 @@ def document(specs) -> dict:
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "string"}, "field": {"type": "string", "description": "the parameter at fault"}}},
+                "Cell": {"description": "a figure; the string \"<5\" when fewer than 5 visitors stand behind it",
+                         "oneOf": [{"type": "number"}, {"type": "string", "enum": ["<5"]}, {"type": "null"}]},
+                "Series": {"type": "object", "required": ["rows"], "properties": {
+                    "rows": {"type": "array", "description": "one per interval of the range, local start time",
+                             "items": {"type": "object", "required": ["start"], "properties": {
+                                 "start": {"type": "string", "format": "date-time"}},
+                                 "additionalProperties": {"$ref": "#/components/schemas/Cell"}}},
+                    "total": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Cell"}}}},
                 "Transactions": {"oneOf": [
                     {"type": "array", "items": {"$ref": "#/components/schemas/Transaction"}},
                     {"type": "object", "required": ["transactions"], "properties": {

@@ -294,3 +294,18 @@ def test_device_privacy_level_visitors_come_from_the_units(influx, tmp_path):
     got = get(app, "/api/v1/stores/s9/visitors?from=2026-11-20&to=2026-11-20", tokens.create("a", "admin"))
     assert got["rows"][0]["unique"] == 12 and got["rows"][0]["returning"] == "<5"
     assert got["basis"].startswith("counted on the device (cam-9)")
+
+
+def test_series_answers_follow_the_openapi_document(month):
+    from jsonschema import Draft202012Validator
+
+    app, db, key = month
+    doc = app.test_client().get("/api/v1/openapi.json").json
+    series = [p for p, ops in doc["paths"].items() if "get" in ops and ops["get"]["responses"]["200"]["content"]
+              .get("application/json", {}).get("schema", {}).get("$ref", "").endswith("/Series")]
+    assert len(series) >= 6
+    for path in series:
+        url = path.replace("{site_id}", "m").replace("{store_id}", "s1") + "?from=2026-11-02&to=2026-11-03&interval=day"
+        schema = {**doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+                  "components": doc["components"]}
+        Draft202012Validator(schema).validate(get(app, url, key))
