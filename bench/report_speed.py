@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 import time
@@ -29,7 +28,6 @@ from footfall.devserver.services import Influxd, ensure_installed, free_port
 
 DAY = date(2026, 11, 23)
 TZ = "Europe/Berlin"
-_TS = re.compile(r" (\d+)$")
 
 
 def _template(day: date, seed: int) -> list[str]:

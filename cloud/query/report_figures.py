@@ -10,7 +10,7 @@ store here. It reuses the read layer's pieces: sums/totals (series.py), interval
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from footfall.cloud.config import Site
@@ -163,4 +163,4 @@ def chain_totals(parts: list[Totals]) -> Totals:
     )
 
 
-__all__ = ["Totals", "chain_totals", "site_totals", "store_devices", "replace"]
+__all__ = ["Totals", "chain_totals", "site_totals", "store_devices"]

@@ -14,7 +14,7 @@ from footfall.cloud.query.privacy import K, SUPPRESSED, suppress
 
 from . import templates
 from .chart import render_png
-from .figures import Change, Report, _change, chart_series, rows
+from .figures import Report, _change, chart_series, rows
 
 _env = jinja2.Environment(autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
                           undefined=jinja2.StrictUndefined, trim_blocks=False)
@@ -38,10 +38,6 @@ def _now_label(r: Report) -> str:
     if r.kind == "daily":
         return r.start.strftime("%a %d %b")
     return "this week" if r.kind == "weekly" else "this month"
-
-
-def _short(label: str) -> str:
-    return label
 
 
 def _text_chart(labels: list[str], now: list[float | None], other: list[float | None]) -> list[str]:
@@ -112,4 +108,4 @@ def to_message(r: Report, email: RenderedEmail, *, sender: str, recipients: list
     return msg
 
 
-__all__ = ["Change", "RenderedEmail", "render", "subject", "to_message"]
+__all__ = ["RenderedEmail", "render", "subject", "to_message"]

@@ -8,10 +8,10 @@ import os
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.message import EmailMessage
+from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
