@@ -40,23 +40,23 @@ def _layout(labels: tuple[str, ...], with_line: bool, width_px: int, height_px: 
     if key in _layouts:
         return _layouts[key]
     fig = Figure(figsize=(width_px / 100, height_px / 100), dpi=100 * scale)  # no pyplot: nothing global to leak
-    ax = fig.add_axes((0.08, 0.13, 0.9, 0.72))
+    ax = fig.add_axes((0.09, 0.14, 0.89, 0.70))
     x = list(range(len(labels)))
     bars = list(ax.bar(x, [0] * len(x), color=BAR, width=0.75, label="now", zorder=2))
     stubs = list(ax.bar(x, [0] * len(x), color="none", edgecolor=HIDDEN, hatch="///", width=0.75, zorder=2,
                         linewidth=0.5, label=f"<{K} (not shown)"))
     (line,) = ax.plot(x, [0] * len(x), color=LINE, linewidth=2, marker="o", markersize=3, label="before", zorder=3)
     line.set_visible(with_line)
-    step = 1 if len(labels) <= 12 else 2 if len(labels) <= 24 else 3
-    ax.set_xticks(x[::step], list(labels[::step]), fontsize=10)
-    ax.tick_params(axis="y", labelsize=10)
+    step = max(1, math.ceil(len(labels) / 8))  # at most 8 labels: legible when a phone shows the chart at half size
+    ax.set_xticks(x[::step], list(labels[::step]), fontsize=12)
+    ax.tick_params(axis="y", labelsize=12)
     ax.set_xlim(-0.6, len(labels) - 0.4)
     ax.grid(axis="y", color="#e3e7eb", zorder=0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     handles = [bars[0]] + ([line] if with_line else [])
     legend = ax.legend(handles, ["now", "before"][: len(handles)], loc="lower center", bbox_to_anchor=(0.5, 1.0),
-                       ncol=3, frameon=False, fontsize=10)
+                       ncol=3, frameon=False, fontsize=12)
     _layouts[key] = lay = _Layout(fig, ax, bars, stubs, line, legend)
     return lay
 
