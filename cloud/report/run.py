@@ -287,9 +287,9 @@ def _failed(out: Outcome, ledger: Ledger | None, db: InfluxV1, site: str, store:
     key = _key(site, store, kind, p)
     log.error("report %s failed after %d attempt(s): %s", key, attempts, error)
     out.failed.append((key, error))
-    if ledger:
+    if ledger:  # a real run, not a dry run: recorded, and shown in the fleet's alerts
         ledger.record_failure(site, store, kind, p.key, error, attempts)
-    _alert_point(db, site, store, kind, p, ok=False, error=error, attempts=attempts)
+        _alert_point(db, site, store, kind, p, ok=False, error=error, attempts=attempts)
 
 
 def _alert_point(db: InfluxV1, site: str, store: str, kind: str, p: Period, *, ok: bool, error: str, attempts: int) -> None:
