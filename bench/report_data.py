@@ -33,6 +33,9 @@ class Seeded:
     dwell_s_sum: dict = field(default_factory=lambda: defaultdict(float))
     transactions: dict = field(default_factory=lambda: defaultdict(int))
     revenue: dict = field(default_factory=lambda: defaultdict(float))
+    passers: dict = field(default_factory=lambda: defaultdict(int))
+    viewers: dict = field(default_factory=lambda: defaultdict(int))
+    look_s_sum: dict = field(default_factory=lambda: defaultdict(float))
     lines: int = 0
 
 
@@ -42,7 +45,8 @@ def store_config(store: str) -> dict:
 
 def seed_day(db, site: str, tz_name: str, store: str, day: date, *, scale: float = 1.0, seed: int = 0,
              outage: tuple[time, time] | None = None, camera: tuple[time, time, str] | None = None,
-             seeded: Seeded | None = None, write: bool = True, health_every_min: int = 5) -> tuple[Seeded, list[str]]:
+             seeded: Seeded | None = None, write: bool = True, health_every_min: int = 5,
+             display: bool = False) -> tuple[Seeded, list[str]]:
     """One local day of one store. Returns what was written and the lines (written to db unless write=False)."""
     tz = ZoneInfo(tz_name)
     rng = random.Random(f"{site}/{store}/{day}/{seed}")
@@ -65,10 +69,20 @@ def seed_day(db, site: str, tz_name: str, store: str, day: date, *, scale: float
         dwell_n = n_out
         dwell_s = sum(rng.uniform(60, 900) for _ in range(dwell_n))
         seq += 1
+        displays = []
+        if display:  # a screen in the store, seen by the same unit
+            passers = n_in + rng.randint(0, 2) if busy else 0
+            viewers = sum(1 for _ in range(passers) if rng.random() < 0.4)
+            look = round(sum(rng.uniform(0.5, 6.0) for _ in range(viewers)), 2)
+            displays = [{"display": f"{store}-screen", "passers": passers, "viewers": viewers, "look_s_sum": look}]
+            s.passers[key] += passers
+            s.viewers[key] += viewers
+            s.look_s_sum[key] += look
         msg = CountsMessage(site=site, device=device, seq=seq, ts=t + timedelta(seconds=60), interval_start=t,
                             interval_s=60, lines=[{"line": f"{store}-door", "in": n_in, "out": n_out}],
                             zones=[{"zone": f"{store}-floor", "entries": n_in, "exits": n_out, "occupancy_max": occ,
-                                    "occupancy_mean": occ / 2, "dwell_s_sum": round(dwell_s, 2), "dwell_n": dwell_n}])
+                                    "occupancy_mean": occ / 2, "dwell_s_sum": round(dwell_s, 2), "dwell_n": dwell_n}],
+                            displays=displays)
         lines += counts_points(msg)
         s.line_in[key] += n_in
         s.hourly_in[key][hour] += n_in

@@ -30,7 +30,7 @@ def seeded(influxd):
     for d in (DAY, date.fromordinal(DAY.toordinal() - 1), date.fromordinal(DAY.toordinal() - 7)):
         is_day = d == DAY
         s, _ = seed_day(db, SITE, TZ, "store-a", d, seed=1, seeded=s, outage=OUTAGE if is_day else None,
-                        camera=FROZEN if is_day else None)
+                        camera=FROZEN if is_day else None, display=True)
         s, _ = seed_day(db, SITE, TZ, "store-b", d, scale=0.002, seed=2, seeded=s)
     yield db, s
     db._call("POST", "/query", params={"q": f'DROP DATABASE "{db.database}"'})

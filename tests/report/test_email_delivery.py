@@ -95,6 +95,9 @@ def test_daily_reports_arrive_over_starttls_with_the_seeded_numbers(seeded, sink
     assert rows["Conversion"] == [f"{conv[a] * 100:.0f}%", _pts(conv[a], conv[p]), _pts(conv[a], conv[w])]
     assert rows["Revenue"][0] == f"{s.revenue[a]:,.2f}"
     assert rows["Busiest entrance"][0] == f"store-a-door ({s.line_in[a]:,} in)"
+    assert rows["Display viewers"] == [f"{s.viewers[a]:,} of {s.passers[a]:,} passing",
+                                       _change(s.viewers[a], s.viewers[p]), _change(s.viewers[a], s.viewers[w])]
+    assert rows["Average look"][0] == f"{s.look_s_sum[a] / s.viewers[a]:.1f} s"
 
     # the data-quality box names the outage and the frozen camera in plain words, local times
     text = text_part.get_content()
@@ -113,6 +116,7 @@ def test_daily_reports_arrive_over_starttls_with_the_seeded_numbers(seeded, sink
         assert rows_b["Average dwell"][0] == "<5"
     assert rows_b["Visitors in"][0] == str(s.line_in[b])  # a door tally, shown as the API shows it (kanon.py)
     assert "every device reported all day" in quiet.get_payload()[0].get_content()
+    assert "Display viewers" not in quiet.get_payload()[0].get_content()  # no display: no row
 
 
 def test_a_second_run_sends_nothing_and_force_sends_again(seeded, sink, pki, tmp_path):
