@@ -7,7 +7,8 @@ from flask import Blueprint, current_app, g, redirect, render_template_string, r
 bp = Blueprint("login", __name__)
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Footfall: sign in</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Footfall: sign in</title>
+{% if dashboard_css %}<link rel="stylesheet" href="{{ dashboard_css }}">{% endif %}</head>
 <body><main><h1>Footfall</h1>
 {% if error %}<p role="alert">{{ error }}</p>{% endif %}
 <form method="post" action="{{ url_for('login.login', next=next) }}">
