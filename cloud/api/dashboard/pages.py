@@ -49,6 +49,12 @@ def visible_sites() -> list[dict]:
 
 
 @bp.app_context_processor
+def stylesheet():
+    """The dashboard's stylesheet for the login page too (login.py links it when it is given)."""
+    return {"dashboard_css": url_for("dashboard.static", filename="dashboard.css")}
+
+
+@bp.app_context_processor
 def navigation():
     p = g.get("principal")
     if p is None or request.blueprint != "dashboard":

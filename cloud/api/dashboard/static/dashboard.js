@@ -70,13 +70,15 @@
     present.forEach(function (c) {
       numeric[c.key] = c.key !== "hour" && rows.some(function (r) { return typeof r[c.key] === "number" || r[c.key] === SUPPRESSED; });
     });
+    var label = rows[0].start ? startLabel(rows) : when;
     var t = el("table"), head = el("tr"), body = el("tbody");
     present.forEach(function (c) { head.appendChild(el("th", numeric[c.key] ? "num" : null, c.label)); });
     t.appendChild(el("thead")).appendChild(head);
     rows.forEach(function (r) {
       var tr = el("tr");
       present.forEach(function (c) {
-        var v = r[c.key], td = el("td", numeric[c.key] ? "num" : null, show(c.key, v));
+        var v = r[c.key], text = c.key === "start" && typeof v === "string" ? label(v) : show(c.key, v);
+        var td = el("td", numeric[c.key] ? "num" : null, text);
         if (v === SUPPRESSED) {
           td.className = "num k";
           td.title = "fewer than 5 visitors: hidden for their privacy";
@@ -130,10 +132,19 @@
     });
   }
 
+  function startLabel(rows) {
+    // one day: "10:00"; whole days: "2026-10-08"; else "2026-10-08 10:00"
+    var oneDay = rows.length > 1 && rows.every(function (r) { return r.start.slice(0, 10) === rows[0].start.slice(0, 10); });
+    var days = rows.every(function (r) { return r.start.slice(11, 16) === "00:00"; });
+    return function (iso) {
+      return oneDay ? iso.slice(11, 16) : days ? iso.slice(0, 10) : iso.slice(0, 10) + " " + iso.slice(11, 16);
+    };
+  }
+
   function xLabels(rows) {
     if (!rows.length || !("start" in rows[0])) return rows.map(function (r) { return show("hour", r.hour); });
-    var oneDay = rows.every(function (r) { return r.start.slice(0, 10) === rows[0].start.slice(0, 10); });
-    return rows.map(function (r) { return oneDay && rows.length > 1 ? r.start.slice(11, 16) : when(r.start); });
+    var label = startLabel(rows);
+    return rows.map(function (r) { return label(r.start); });
   }
 
   // --- panel views ---------------------------------------------------------------------------------------------
