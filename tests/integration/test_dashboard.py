@@ -92,7 +92,7 @@ def dash(influxd, tmp_path_factory):
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {key}"
     try:
-        yield SimpleNamespace(base=f"http://127.0.0.1:{server.effective_port}", db=db, logins=passwords, api=api)
+        yield SimpleNamespace(base=f"http://127.0.0.1:{server.effective_port}", db=db, logins=passwords, api=api, cfg=cfg)
     finally:
         server.close()
         db._call("POST", "/query", params={"q": f'DROP DATABASE "{db.database}"'})
@@ -321,7 +321,7 @@ def test_manager_sees_only_its_store(tab, dash):
         assert r.status == 403, path
         if path == "/sites/mall":
             SHOTS.mkdir(parents=True, exist_ok=True)
-            t.page.screenshot(path=str(SHOTS / "forbidden-phone.png"))
+            t.page.screenshot(path=str(SHOTS / "forbidden-desktop.png"))
         assert "store-b" not in t.page.text_content("main") or path.startswith("/stores/store-b")
     assert t.page.goto(dash.base + "/stores/nowhere").status == 403  # not on its login: no hint whether it exists
 
@@ -353,3 +353,29 @@ def test_sign_out(tab, dash):
     SHOTS.mkdir(parents=True, exist_ok=True)
     t.page.screenshot(path=str(SHOTS / "login-desktop.png"))  # login.py's form with the dashboard's stylesheet
     assert t.page.eval_on_selector("main form", "f => getComputedStyle(f).borderRadius") == "8px"
+
+
+def test_demo_serves_the_dashboard_with_its_login(dash):
+    """What `make demo` calls: a server of its own, a fresh analyst login, the landing page on the demo's day."""
+    from footfall.cloud.api.dashboard.demo import start
+
+    d = start(dash.cfg, day=DAY)
+    try:
+        http = requests.Session()
+        form = http.get(d.url, timeout=10)  # not signed in: the login form
+        assert form.url.startswith(d.url.split("/?")[0] + "/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+        page = http.post(form.url, data={"name": d.name, "password": d.password, "csrf_token": csrf}, timeout=10)
+        assert page.status_code == 200 and page.url.endswith(f"/sites/mall?from={DAY}&to={DAY}")
+        assert 'data-page="site"' in page.text
+        again = start(dash.cfg)  # a second start makes the login again: the old password is out
+        try:
+            assert again.password != d.password
+            fresh = requests.Session()
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', fresh.get(form.url, timeout=10).text).group(1)
+            assert fresh.post(form.url, data={"name": d.name, "password": d.password, "csrf_token": csrf},
+                              timeout=10).status_code == 401
+        finally:
+            again.close()
+    finally:
+        d.close()
