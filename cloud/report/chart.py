@@ -12,19 +12,23 @@ from dataclasses import dataclass
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display; set before pyplot is imported
+matplotlib.use("Agg")  # no display
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from footfall.cloud.query.privacy import K  # noqa: E402
 
 BAR = "#2f6fb3"
 LINE = "#e07b00"
 HIDDEN = "#9aa7b4"
+PALETTE = 64
 
 
 @dataclass
 class _Layout:
     fig: Figure
+    canvas: FigureCanvasAgg
     ax: object
     bars: list
     stubs: list
@@ -57,7 +61,7 @@ def _layout(labels: tuple[str, ...], with_line: bool, width_px: int, height_px: 
     handles = [bars[0]] + ([line] if with_line else [])
     legend = ax.legend(handles, ["now", "before"][: len(handles)], loc="lower center", bbox_to_anchor=(0.5, 1.0),
                        ncol=3, frameon=False, fontsize=12)
-    _layouts[key] = lay = _Layout(fig, ax, bars, stubs, line, legend)
+    _layouts[key] = lay = _Layout(fig, FigureCanvasAgg(fig), ax, bars, stubs, line, legend)
     return lay
 
 
@@ -88,6 +92,10 @@ def render_png(labels: list[str], now: list[float | None], other: list[float | N
         texts[1].set_text(other_label)
     peak = max([v for v in list(now) + list(other or []) if v is not None] or [0])
     lay.ax.set_ylim(0, _top(peak))
+    lay.canvas.draw()
+    # A chart has a handful of colours: a 64-colour palette PNG is a third of the size of the RGBA one (smaller
+    # emails) and as quick to make, the palette costing what the smaller image saves in compression.
+    image = Image.frombuffer("RGBA", lay.canvas.get_width_height(physical=True), lay.canvas.buffer_rgba())
     buf = io.BytesIO()
-    lay.fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})  # 1: a fifth faster, a quarter larger
+    image.convert("RGB").quantize(PALETTE, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG")
     return buf.getvalue()
