@@ -31,6 +31,7 @@ class QualityNote:
             elif self.end:
                 when = f" {self.start.strftime(fmt)}-{self.end.strftime(end_fmt if self.dated else '%H:%M')}"
         low = ", counts may be low" if self.what in ("offline", "sent no counts") or self.what.startswith("camera") else ""
+        low = ": no figures" if self.what.startswith("has no counting unit") else low
         return f"{self.device} {self.what}{when}{low}"
 
 

@@ -103,8 +103,9 @@ def _store_title(site: Site, store: str) -> str:
 
 
 def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date, stores: list[str],
-               now: datetime | None = None) -> tuple[list[Built], dict[str, tuple]]:
-    """Every requested store of one site: its Report and rendered email; plus raw totals for the chain roll-up."""
+               now: datetime | None = None, render_only: set[str] | None = None) -> tuple[list[Built], dict[str, tuple]]:
+    """Every requested store of one site: its Report and rendered email (only those in `render_only` when given);
+    plus raw totals and notes for the chain roll-up."""
     now = now or datetime.now(timezone.utc)
     tz = ZoneInfo(site.timezone)
     p = period_of(kind, day)
@@ -116,8 +117,14 @@ def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date,
     distinct, note = meaning(site.linkability, p.linkable_over)
     notes = [] if distinct else [f"Unique visitors are not shown: {note.split(': ', 1)[-1].split(';')[0]}."]
     built, raw = [], {}
+    for st in stores:
+        if not devices.get(st):  # nothing to report on, and nothing in the fleet's alerts to say why
+            quality.setdefault(st, []).append(QualityNote(st, "has no counting unit that ever reported"))
     raw_quality = {st: quality.get(st, []) for st in stores}
     for st in stores:
+        raw[st] = (cur[st], prev[0][st] if prev else None, raw_quality[st])
+        if render_only is not None and st not in render_only:
+            continue
         start = p.range(tz).local_start
         report = Report(kind=kind, site=site.id, site_name=site.name or site.id, store=st,
                         title=_store_title(site, st), period_label=p.label, start=start,
@@ -125,7 +132,6 @@ def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date,
                         comparisons=[(b.short, t[st]) for b, t in zip(before, prev)],
                         quality=quality.get(st, []), notes=notes)
         built.append(Built(report, render(report)))
-        raw[st] = (cur[st], prev[0][st] if prev else None, raw_quality[st])
     return built, raw
 
 
@@ -233,17 +239,18 @@ def _build_all(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, jobs: list,
     if workers > 1 and len(jobs) > 1 and sum(len(j[2]) for j in jobs) >= PARALLEL_MIN_STORES:
         # spawn, not fork: the caller may run threads (an SMTP server in tests, the API) that fork would copy mid-lock
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as ex:
-            yield from ex.map(_build_job, [(cfg, db, kind, day, site_id, stores, now) for site_id, _, stores in jobs])
+            yield from ex.map(_build_job, [(cfg, db, kind, day, site_id, stores, now, set(todo))
+                                           for site_id, todo, stores in jobs])
         return
-    for site_id, _, stores in jobs:
-        yield _build_job((cfg, db, kind, day, site_id, stores, now))
+    for site_id, todo, stores in jobs:
+        yield _build_job((cfg, db, kind, day, site_id, stores, now, set(todo)))
 
 
 def _build_job(args):
-    cfg, db, kind, day, site_id, stores, now = args
+    cfg, db, kind, day, site_id, stores, now, todo = args
     try:
         d = Directory(cfg, db)
-        return build_site(cfg, d, d.site(site_id), kind, day, stores, now)
+        return build_site(cfg, d, d.site(site_id), kind, day, stores, now, render_only=todo)
     except Exception as e:  # noqa: BLE001 - reported per store by the caller
         log.exception("report figures for site %s", site_id)
         return f"{e.__class__.__name__}: {e}"

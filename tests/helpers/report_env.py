@@ -22,7 +22,7 @@ def make_config(tmp_path, db, port: int, ca, *, security: str = "starttls", pass
     return CloudConfig.model_validate({
         "influx": {"url": db.url, "database": db.database},
         "sites": [{"id": SITE, "name": "Mall West", "timezone": TZ,
-                   "stores": [store_config("store-a"), store_config("store-b")]}],
+                   "stores": [store_config("store-a"), store_config("store-b")] + ([extra_store] if extra_store else [])}],
         "state_dir": str(tmp_path / "state"),
         "reports": {
             "smtp": {"host": "127.0.0.1", "port": port, "security": security, "username": "reports",

@@ -234,3 +234,12 @@ def test_report_due_command_sends_yesterdays_summary_once_after_the_local_send_t
     r = cli(after)  # the next tick: nothing owed any more
     assert r.exit_code == 0 and f"sent     {SITE}/store-a/daily/{DAY}" not in r.output
     assert len(sink.by_report(f"{SITE}/store-a/daily/{DAY}")) == 1
+
+
+def test_a_store_without_any_counting_unit_says_so(seeded, pki, tmp_path):
+    db, _ = seeded
+    cfg = make_config(tmp_path, db, 25, pki[0].crt, extra_store={"id": "store-c", "zones": ["store-c-floor"]})
+    outcome = run(cfg, db, "daily", DAY, store="store-c", dry_run=tmp_path / "out")
+    text = (tmp_path / "out" / SITE / f"store-c-daily-{DAY}.txt").read_text()
+    assert outcome.ok and "store-c has no counting unit that ever reported: no figures" in text
+    assert "Visitors in:" not in text  # no figure is made up
