@@ -44,6 +44,8 @@ chosen = TARGETS[target]
 setup(
     packages=[p for name in chosen for p in packages(name)],
     package_dir={name: FOLDERS[name] for name in chosen},
+    package_data={"footfall.cloud.api.dashboard": ["templates/dashboard/*.html", "static/*.*", "static/vendor/*"]}
+    if "footfall.cloud" in chosen else {},  # the web dashboard's templates, script, stylesheet and Chart.js
     options={"build": {"build_base": f"build/{target}"}},  # no stale module of another target in the wheel
     entry_points={"console_scripts": [f"{script} = {ref}" for script, ref in SCRIPTS.items()
                                       if any(ref.startswith(name + ".") for name in chosen)]},

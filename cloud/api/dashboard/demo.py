@@ -8,14 +8,12 @@ fresh password on every start (an old one of the same name is revoked first).
 """
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from footfall.cloud.config import CloudConfig
 
-log = logging.getLogger(__name__)
 
 
 @dataclass
