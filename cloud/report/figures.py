@@ -163,8 +163,9 @@ def chart_series(report: Report) -> tuple[list[str], list[float | None], list[fl
     labels = [b.strftime(fmt) for b, _ in report.current.buckets]
     now = [hide(v) for _, v in report.current.buckets]
     other: list[float | None] = []
-    if report.comparisons and report.current.buckets:
-        ref = report.comparisons[report.chart_compare][1].buckets
+    compared = report.comparisons[report.chart_compare][1] if report.comparisons else None
+    if compared is not None and compared.visitors_in is not None and report.current.buckets:  # no data: no line
+        ref = compared.buckets
         other = [hide(v) for _, v in ref][: len(now)]
         other += [None] * (len(now) - len(other))
     return labels, now, other

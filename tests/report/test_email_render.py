@@ -32,7 +32,7 @@ def previews(seeded, pki, tmp_path_factory):
     path = tmp / "cloud.yaml"
     path.write_text(yaml.safe_dump(cfg.model_dump(mode="json", exclude_none=True)))
     out = tmp / "out"
-    for kind in ("daily", "weekly"):
+    for kind in ("daily", "weekly", "monthly"):
         r = CliRunner().invoke(main, ["report", kind, "--config", str(path), "--date", str(DAY), "--dry-run", str(out)])
         assert r.exit_code == 0, r.output
     return out
@@ -69,7 +69,8 @@ def test_emails_render_in_chromium_at_desktop_and_phone_width(previews, width, h
     week = f"{DAY.isocalendar()[0]}-W{DAY.isocalendar()[1]:02d}"
     pages = {"store-a-daily": previews / SITE / f"store-a-daily-{DAY}.html",
              "store-b-daily": previews / SITE / f"store-b-daily-{DAY}.html",
-             "chain-weekly": previews / "chain" / f"chain-weekly-{week}.html"}
+             "chain-weekly": previews / "chain" / f"chain-weekly-{week}.html",
+             "store-a-monthly": previews / SITE / f"store-a-monthly-{DAY:%Y-%m}.html"}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
