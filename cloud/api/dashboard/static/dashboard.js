@@ -159,7 +159,8 @@
     var rows = rowsOf(data);
     table(panel.querySelector(".table"), rows, cols(panel.dataset.cols));
     if (panel.dataset.chart && rows.length) {
-      chart(panel.querySelector("canvas"), panel.dataset.chart, xLabels(rows), ySeries(panel.dataset.y, rows));
+      var type = rows.length > 72 ? "line" : panel.dataset.chart; // a month of hours: bars would be hairlines
+      chart(panel.querySelector("canvas"), type, xLabels(rows), ySeries(panel.dataset.y, rows));
     }
   }
 
