@@ -96,6 +96,11 @@ def render_png(labels: list[str], now: list[float | None], other: list[float | N
     # A chart has a handful of colours: a 64-colour palette PNG is a third of the size of the RGBA one (smaller
     # emails) and as quick to make, the palette costing what the smaller image saves in compression.
     image = Image.frombuffer("RGBA", lay.canvas.get_width_height(physical=True), lay.canvas.buffer_rgba())
+    small = image.convert("RGB").quantize(PALETTE, method=Image.Quantize.FASTOCTREE)
+    palette = small.getpalette()
+    i = small.getpixel((0, 0))  # the corner is background: octree leaves it off-white, which shows against the mail
+    palette[3 * i:3 * i + 3] = [255, 255, 255]
+    small.putpalette(palette)
     buf = io.BytesIO()
-    image.convert("RGB").quantize(PALETTE, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG")
+    small.save(buf, format="PNG")
     return buf.getvalue()
