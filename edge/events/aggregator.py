@@ -16,7 +16,9 @@ from .geometry import CountingLine, Zone
 # from the line crossed it unseen: counted when it finishes, as a low-confidence crossing.
 INFER_BAND = 0.12  # first seen at most this far past the line (normalised image distance)
 INFER_TRAVEL = 0.15  # and then at least this much farther away from it
-RETRACT_S = 3.0  # a step over the line and back within this long (before the interval is sent) counts neither way
+# a step over the line and back within this long (before the interval is sent) counts neither way: a walker who
+# hesitates on the line and pauses there before turning back takes 3-5 s
+RETRACT_S = 5.0
 LOOKING_FRONTAL = 0.5  # geometry score (size x frontalness) above which a detected face is looking at the camera
 MIN_VIEW_S = 0.5  # a passer-by who looked at least this long is a viewer
 
@@ -193,7 +195,9 @@ class EventAggregator:
         for line in self.lines:
             if any(c[0] == line.id for c in st.crossings):
                 continue
-            side, d0, d1 = line.side(st.first), line.signed_distance(st.first), line.signed_distance(st.last)
+            # first seen on the line itself (inside its hysteresis band): the side is where the walk went
+            side = line.side(st.first) or line.side(st.last)
+            d0, d1 = line.signed_distance(st.first), line.signed_distance(st.last)
             if (side and line.side(st.last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
                     and line.within_extent(st.first)):
                 st.uncertain = True

@@ -100,9 +100,10 @@ def test_display_attention():
     assert len(d["passers"]) == 2 and d["viewers"] == {1} and d["look_s"] == pytest.approx(1.4)
 
 
-def test_a_walker_first_seen_just_past_the_line_crossed_it_unseen():
+@pytest.mark.parametrize("first_y", [0.56, 0.505])  # past the line; on it, inside its hysteresis band
+def test_a_walker_first_seen_just_past_the_line_crossed_it_unseen(first_y):
     agg = EventAggregator(cfg())
-    for i, y in enumerate([0.56, 0.62, 0.7, 0.78, 0.86]):  # face found only after the line, then walks on in
+    for i, y in enumerate([first_y, 0.62, 0.7, 0.78, 0.86]):  # face found only after the line, then walks on in
         feed(agg, 120 + i * 0.2, [face(1, y)])
     assert agg.current.lines["door"] == [0, 0]  # nothing seen crossing while it is in view
     track = FinishedTrack(1, 120.0, 120.8, np.zeros((5, 4)))
@@ -110,6 +111,14 @@ def test_a_walker_first_seen_just_past_the_line_crossed_it_unseen():
     agg.finish(track)
     assert agg.current.lines["door"] == [1, 0]
     assert agg.crossings["uncertain"] == 1
+
+
+def test_pausing_on_the_line_before_turning_back_counts_nothing():
+    agg = EventAggregator(cfg())
+    ys = [0.3, 0.45, 0.54] + [0.54] * 20 + [0.46, 0.4, 0.3]  # over the line, stands there 4 s, turns back
+    for i, y in enumerate(ys):
+        feed(agg, 120 + i * 0.2, [face(1, y)])
+    assert agg.current.lines["door"] == [0, 0] and agg.crossings["withdrawn"] == 1
 
 
 def test_a_walker_first_seen_far_past_the_line_or_standing_is_not_counted():
