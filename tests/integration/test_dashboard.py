@@ -275,6 +275,8 @@ def test_pickers_and_navigation(tab):
     assert "2026-10-02 – 2026-10-05" in t.page.text_content("h1")
     assert len(cells(t.page, "#store-footfall")) == 4 * 24  # hourly chart over four days
     assert len(cells(t.page, "#store-visitors")) == 4  # auto interval: days
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    t.page.screenshot(path=str(SHOTS / "store-b-4-days-desktop.png"), full_page=True)
     t.page.click("header.top nav >> text=Flows")
     t.page.wait_for_url(re.compile(r"/sites/mall/flows\?from=2026-10-02&to=2026-10-05"))
     t.ready()

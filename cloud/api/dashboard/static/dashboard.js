@@ -144,7 +144,7 @@
   function xLabels(rows) {
     if (!rows.length || !("start" in rows[0])) return rows.map(function (r) { return show("hour", r.hour); });
     var label = startLabel(rows);
-    return rows.map(function (r) { return label(r.start); });
+    return rows.map(function (r) { var l = label(r.start); return l.length > 10 ? l.slice(5) : l; }); // no year on an axis
   }
 
   // --- panel views ---------------------------------------------------------------------------------------------
@@ -158,9 +158,12 @@
   function series(panel, data) {
     var rows = rowsOf(data);
     table(panel.querySelector(".table"), rows, cols(panel.dataset.cols));
-    if (panel.dataset.chart && rows.length) {
+    var box = panel.querySelector(".chart"), sets = ySeries(panel.dataset.y || "", rows);
+    var any = sets.some(function (s) { return s.data.some(function (v) { return v !== null; }); });
+    if (box) box.hidden = !any; // nothing to draw (no data, or every point "<5"): the table says so
+    if (panel.dataset.chart && any) {
       var type = rows.length > 72 ? "line" : panel.dataset.chart; // a month of hours: bars would be hairlines
-      chart(panel.querySelector("canvas"), type, xLabels(rows), ySeries(panel.dataset.y, rows));
+      chart(panel.querySelector("canvas"), type, xLabels(rows), sets);
     }
   }
 
