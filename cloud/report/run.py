@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from footfall.cloud.config import CloudConfig, Site
 from footfall.cloud.query import report_figures as rf
-from footfall.cloud.query.fleet import alerts as fleet_alerts
+from footfall.cloud.query.report_quality import alerts as fleet_alerts
 from footfall.cloud.query.sites import Directory
 from footfall.cloud.query.visitors import meaning
 from footfall.cloud.store.influx import InfluxV1
@@ -61,7 +61,7 @@ def _key(site: str, store: str, kind: str, period: Period) -> str:
 
 def _quality(d: Directory, site: Site, r, devices: dict[str, set[str]], now: datetime) -> dict[str, list[QualityNote]]:
     """The fleet's alerts over the period (offline, camera, clock, data gaps), per store by its devices."""
-    got = fleet_alerts(d, site.id, r, lambda s, dev: _unknown_status(), now)["alerts"]
+    got = fleet_alerts(d, site.id, r, lambda s, dev: _unknown_status(), now)
     end = min(r.end, now)
     notes = []
     for a in got:
