@@ -6,18 +6,23 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from enum import Enum
 
 from footfall.cloud.link.linker import SiteLinker
 from footfall.cloud.store.points import linked_points, points_for
-from footfall.protocol import ProtocolError, VisitMessage, decode, parse_message
+from footfall.protocol import ProtocolError, VisitMessage, decode, encode, parse_message
 from footfall.protocol.contract import period_policy
 
 from .state import IngestState
 
 log = logging.getLogger(__name__)
 DEAD_LETTER_TOPIC = "footfall-deadletter/v1"  # outside footfall/v1/#: the aggregator never reads its own parking
-MAX_FUTURE_S = 300.0  # device clocks are NTP-synced; further ahead is a broken clock or a forgery
+# Device clocks are NTP-synced; a message stamped further ahead than this comes from a clock that ran or stepped
+# ahead. Its times are moved back by how far its `ts` (when it was made) is ahead of its arrival: right to within the
+# delivery delay, where parking it would lose its counts (docs/protocol.md, "Device clocks").
+MAX_FUTURE_S = 300.0
+TIME_FIELDS = ("ts", "interval_start", "first_seen", "last_seen", "seen_at")
 
 
 class Outcome(Enum):
@@ -40,6 +45,7 @@ class Handler:
         self.parked: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
         self.late: Counter[tuple[str, str]] = Counter()  # (site, device) -> coded visits too late to link
+        self.restamped: Counter[tuple[str, str]] = Counter()  # (site, device) -> messages from a clock ahead
         self._late_logged: set[tuple[str, str, str]] = set()
         for sid, linker in self.linkers.items():
             self._restore(sid, linker)
@@ -65,12 +71,14 @@ class Handler:
         linker.expired.clear()
 
     def handle(self, topic: str, payload: bytes) -> Outcome:
+        kept = payload  # what the linker's checkpoint keeps of a coded visit
         try:
             message = parse_message(topic, payload)
             if message.site not in self.sites:
                 raise ProtocolError("site", f"unknown site {message.site!r}")
-            if message.ts.timestamp() > self.clock() + MAX_FUTURE_S:
-                raise ProtocolError("ts", f"{message.ts.isoformat()} is in the future")
+            ahead = message.ts.timestamp() - self.clock()
+            if ahead > MAX_FUTURE_S:
+                message, kept = self._restamp(message, ahead)
             policy = self.sites[message.site].linkability
             if isinstance(message, VisitMessage) and message.period and period_policy(message.period) != policy:
                 # codes linkable for longer than the site allows never reach the linker
@@ -89,7 +97,7 @@ class Handler:
             changes = linker.add(message)
             if linker.last == "linked":
                 lines += linked_points(changes)
-                checkpoint = (message.site, message.period, payload)
+                checkpoint = (message.site, message.period, kept)
             late = linker.last == "late"
         if not self.state.accept(message.msg_id, lines, checkpoint):
             return self._count(Outcome.DUPLICATE)
@@ -97,6 +105,18 @@ class Handler:
         if late:
             self._late(message)
         return self._count(Outcome.STORED)
+
+    def _restamp(self, message, ahead: float):
+        """The message with its times moved back by `ahead` seconds, and its payload re-encoded (the linker's
+        checkpoint keeps the payload). Counted per device and logged once per device."""
+        shift = timedelta(seconds=ahead)
+        moved = message.model_copy(update={f: getattr(message, f) - shift for f in TIME_FIELDS
+                                           if getattr(message, f, None) is not None})
+        self.restamped[(message.site, message.device)] += 1
+        if self.restamped[(message.site, message.device)] == 1:
+            log.warning("%s/%s: device clock %.0f s ahead; its messages are re-stamped by their arrival time (check "
+                        "its NTP)", message.site, message.device, ahead)
+        return moved, encode(moved)
 
     def _late(self, v: VisitMessage) -> None:
         """A coded visit whose period closed: stored as a visit (footfall), not linked; counted durably per device and
