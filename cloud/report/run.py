@@ -56,7 +56,7 @@ class Built:
 
 
 def _key(site: str, store: str, kind: str, period: Period) -> str:
-    return f"{site}/{store}/{kind}/{period.key}"
+    return f"{site or 'all'}/{store}/{kind}/{period.key}"  # the roll-up: all/chain/weekly/2026-W48
 
 
 def _quality(d: Directory, site: Site, r, devices: dict[str, set[str]], now: datetime) -> dict[str, list[QualityNote]]:
@@ -201,11 +201,15 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
         ctx = ledger.exclusive() if ledger else _nullctx()
         with ctx:
             jobs = []
-            for site_id, stores in _targets(cfg, kind, store, dry_run is not None).items():
-                todo = [st for st in stores if force or ledger is None or not ledger.was_sent(site_id, st, kind, p.key)]
-                out.skipped += [_key(site_id, st, kind, p) for st in stores if st not in todo]
-                if todo or chain:
-                    jobs.append((site_id, todo, stores if chain else todo))
+            targets = _targets(cfg, kind, store, dry_run is not None)
+            for site in cfg.sites:
+                stores = targets.get(site.id, [])
+                todo = [st for st in stores if force or ledger is None or not ledger.was_sent(site.id, st, kind, p.key)]
+                out.skipped += [_key(site.id, st, kind, p) for st in stores if st not in todo]
+                if chain:  # the roll-up adds up every store, whether or not the store's own report goes out
+                    jobs.append((site.id, todo, [st.id for st in site.stores]))
+                elif todo:
+                    jobs.append((site.id, todo, todo))
             for (site_id, todo, _), result in zip(jobs, _build_all(cfg, db, kind, day, jobs, now, workers)):
                 if isinstance(result, str):  # one site's trouble (database, bad data) must not stop the others
                     for st in todo:

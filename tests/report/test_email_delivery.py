@@ -243,3 +243,16 @@ def test_a_store_without_any_counting_unit_says_so(seeded, pki, tmp_path):
     text = (tmp_path / "out" / SITE / f"store-c-daily-{DAY}.txt").read_text()
     assert outcome.ok and "store-c has no counting unit that ever reported: no figures" in text
     assert "Visitors in:" not in text  # no figure is made up
+
+
+def test_weekly_sends_the_chain_roll_up_over_every_store_to_its_own_recipients(seeded, sink, pki, tmp_path):
+    db, s = seeded
+    cfg = make_config(tmp_path, db, sink.port, pki[0].crt, chain=True)  # store-b has no weekly recipient
+    week = f"{DAY.isocalendar()[0]}-W{DAY.isocalendar()[1]:02d}"
+    outcome = run(cfg, db, "weekly", DAY)
+    assert outcome.ok and sorted(outcome.sent) == [f"all/chain/weekly/{week}", f"{SITE}/store-a/weekly/{week}"]
+    chain = sink.by_report(f"all/chain/weekly/{week}")[0]
+    assert chain["To"] == "analyst@example.com"
+    text = chain.get_payload()[0].get_content()
+    assert f"- store-b ({SITE}): {s.line_in[('store-b', DAY)]:,}" in text  # in the roll-up all the same
+    assert run(cfg, db, "weekly", DAY).sent == []
