@@ -186,7 +186,7 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
         dry_run: Path | None = None, force: bool = False, chain: bool | None = None,
         now: datetime | None = None, workers: int | None = None) -> Outcome:
     """Build and send (or, with dry_run, write to that folder) the `kind` report of the period holding `day`.
-    `workers`: processes building reports (default: up to 4, by the CPUs; 1: all in this process)."""
+    `workers`: processes building reports (default: twice the CPUs, at most 4; 1: all in this process)."""
     out = Outcome()
     p = period_of(kind, day)
     reports = cfg.reports
@@ -239,7 +239,8 @@ PARALLEL_MIN_STORES = 50  # below this, starting worker processes costs more tha
 def _build_all(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, jobs: list, now, workers: int | None):
     """build_site for every (site, stores) job, in order; an error becomes its message. Many stores are built in
     worker processes (figures wait on InfluxDB, charts on the CPU: both overlap), a few in this one."""
-    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    # twice the CPUs: a worker waiting on InfluxDB leaves its CPU to one drawing a chart
+    workers = workers if workers is not None else min(4, 2 * (os.cpu_count() or 1))
     if workers > 1 and len(jobs) > 1 and sum(len(j[2]) for j in jobs) >= PARALLEL_MIN_STORES:
         # spawn, not fork: the caller may run threads (an SMTP server in tests, the API) that fork would copy mid-lock
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as ex:
