@@ -351,6 +351,22 @@ def test_every_table_downloads_as_the_apis_csv(tab, dash):
     assert not t.problems
 
 
+def test_a_revoked_login_is_sent_to_the_login_page(tab, dash):
+    """The page's own API calls find the session gone and go to the login, coming back to the page afterwards."""
+    t = tab("analyst", clock=True)
+    t.open(PAGES["store"])
+    name, _ = dash.logins["analyst"]
+    tokens = TokenStore(Path(dash.cfg.state_dir) / "api.sqlite")
+    assert tokens.revoke(name)
+    try:
+        t.page.clock.run_for(31_000)  # the live refresh's call answers 401: the script goes to the login
+        t.page.wait_for_url(re.compile(r"/login\?next="))
+        assert requests.utils.unquote(t.page.url).endswith("next=" + PAGES["store"])
+    finally:
+        tokens.delete_revoked(name)
+        dash.logins["analyst"] = (name, tokens.create(name, "analyst", login=True))
+
+
 def test_sign_out(tab, dash):
     t = tab("analyst")
     t.open(PAGES["site"])

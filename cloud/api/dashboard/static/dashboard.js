@@ -19,6 +19,9 @@
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
       if (r.ok) return r.json();
+      if (r.status === 401) { // the session ended (expired, revoked): sign in again and come back here
+        window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+      }
       return r.json().catch(function () { return {}; }).then(function (body) {
         throw new Error(r.status + ": " + (body.error || r.statusText));
       });
