@@ -101,8 +101,13 @@ def due_command(config_file, now_s, log_level):
     ledger.close()
     ok = True
     db = influx_from(cfg)
+    batches: dict[tuple, list] = {}  # one run per report and period: a site's figures are read once for all its stores
     for item in todo:
-        outcome = run(cfg, db, item.kind, item.day, store=item.store, chain=item.store is None, now=now)
+        batches.setdefault((item.kind, item.day), []).append(item)
+    for (kind, day), items in batches.items():
+        stores = {(i.site, i.store) for i in items if i.store is not None}
+        chain = any(i.store is None for i in items)
+        outcome = run(cfg, db, kind, day, only=stores, chain=chain, now=now)
         _summary(outcome)
         ok &= outcome.ok
     if not todo:

@@ -166,13 +166,14 @@ def _write(out: Path, b: Built, msg: EmailMessage, period: Period) -> list[Path]
     return paths
 
 
-def _targets(cfg: CloudConfig, kind: str, store: str | None, dry_run: bool) -> dict[str, list[str]]:
+def _targets(cfg: CloudConfig, kind: str, store: str | None, dry_run: bool,
+             only: set[tuple[str, str]] | None = None) -> dict[str, list[str]]:
     """{site id: [store ids]} to report on: the named store, else every store with recipients for this kind (every
-    store of the config in a dry run)."""
+    store of the config in a dry run); `only`: just these (site, store) pairs."""
     out: dict[str, list[str]] = {}
     for site in cfg.sites:
         for st in site.stores:
-            if store is not None and st.id != store:
+            if (store is not None and st.id != store) or (only is not None and (site.id, st.id) not in only):
                 continue
             wanted = store is not None or dry_run or (cfg.reports and cfg.reports.recipients(site.id, st.id, kind))
             if wanted:
@@ -184,8 +185,9 @@ def _targets(cfg: CloudConfig, kind: str, store: str | None, dry_run: bool) -> d
 
 def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | None = None,
         dry_run: Path | None = None, force: bool = False, chain: bool | None = None,
-        now: datetime | None = None, workers: int | None = None) -> Outcome:
-    """Build and send (or, with dry_run, write to that folder) the `kind` report of the period holding `day`.
+        now: datetime | None = None, workers: int | None = None, only: set[tuple[str, str]] | None = None) -> Outcome:
+    """Build and send (or, with dry_run, write to that folder) the `kind` report of the period holding `day`;
+    `only`: just these (site, store) pairs (what `report due` found owed), in one run.
     `workers`: processes building reports (default: twice the CPUs, at most 4; 1: all in this process)."""
     out = Outcome()
     p = period_of(kind, day)
@@ -201,7 +203,7 @@ def run(cfg: CloudConfig, db: InfluxV1, kind: str, day: date, *, store: str | No
         ctx = ledger.exclusive() if ledger else _nullctx()
         with ctx:
             jobs = []
-            targets = _targets(cfg, kind, store, dry_run is not None)
+            targets = _targets(cfg, kind, store, dry_run is not None, only)
             for site in cfg.sites:
                 stores = targets.get(site.id, [])
                 todo = [st for st in stores if force or ledger is None or not ledger.was_sent(site.id, st, kind, p.key)]
