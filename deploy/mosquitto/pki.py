@@ -112,7 +112,7 @@ class Pki:
         return self.ca_crt
 
     def _issue(self, path: Path, cn: str, kind: str, sans: list[x509.GeneralName], renew: bool) -> tuple[Path, Path]:
-        crt, key_path = path.with_suffix(".crt"), path.with_suffix(".key")
+        crt, key_path = path.parent / f"{path.name}.crt", path.parent / f"{path.name}.key"  # names hold dots
         if crt.exists() and key_path.exists() and not renew:
             return crt, key_path
         ca_key, ca = self._ca()

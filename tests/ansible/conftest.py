@@ -7,16 +7,24 @@ from pathlib import Path
 
 import pytest
 from debroot import DebRoot, Unavailable, build_base
+from filelock import FileLock
 from fleet_lab import build_wheel
 
 
 @pytest.fixture(scope="session")
 def debian_base(tmp_path_factory):
-    bases = Path(os.environ.get("FOOTFALL_DEBIAN_CACHE") or tmp_path_factory.mktemp("debian-bases"))
+    """One debootstrap per run and architecture, shared by the xdist workers (edge and cloud playbook tests run
+    in two groups, so on two workers: the second waits for the first's root)."""
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent  # the run's base directory, common to all workers
+    bases = Path(os.environ.get("FOOTFALL_DEBIAN_CACHE") or run_dir / "debian-bases")
+    bases.mkdir(parents=True, exist_ok=True)
 
     def base(arch: str) -> Path:
         try:
-            return build_base(bases, arch)
+            with FileLock(str(bases / f"{arch}.lock")):
+                return build_base(bases, arch)
         except Unavailable as e:
             pytest.skip(str(e))
 

@@ -55,7 +55,7 @@ def fleet(tmp_path_factory):
     crt, key = pki.server(["127.0.0.1", "localhost"])
     for src, name in ((pki.ca_crt, "ca.crt"), (crt, "server.crt"), (key, "server.key"), (pki.crl, "crl.pem")):
         (etc / name).write_bytes(src.read_bytes())
-    acl = jinja2.Template((SHIPPED / "acl.j2").read_text()).render(aggregators=["footfall-cloud"])
+    acl = jinja2.Template((SHIPPED / "acl.j2").read_text()).render(cloud_mosquitto_aggregators=["footfall-cloud"])
     (etc / "acl").write_text(acl)
     certs = {"a": pki.device("lab", "door-a"), "b": pki.device("lab", "door-b"), "stolen": pki.device("lab", "door-c"),
              "cloud": pki.aggregator("footfall-cloud")}
