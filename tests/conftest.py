@@ -107,6 +107,22 @@ def scene(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def scene_messages(scene, tmp_path_factory):
+    """What each unit of `scene` publishes (`footfall-edge replay`), recorded once for all workers: device -> the
+    messages, for tests of what lies behind the ingest (tests/helpers/scene_publish.py publishes them)."""
+    from scene_publish import recorded
+
+    out, truth = scene
+
+    def make(d: Path) -> None:
+        for device in truth["devices"]:
+            _replay_scene(out, device, d / f"{device}.jsonl")
+
+    d = once_for_all_workers(tmp_path_factory, "scene-messages", make)
+    return {device: recorded(d / f"{device}.jsonl") for device in truth["devices"]}
+
+
+@pytest.fixture(scope="session")
 def crowd_scene(tmp_path_factory):
     """A crowded entrance (the `dense` preset: 2-4 in view, groups, two in file, stop-and-go, hesitations, turned
     heads, 22 px far faces; 90 s). It needs more identities than the committed faces: ../shared's deepface_ids."""

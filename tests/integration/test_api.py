@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import yaml
+from scene_publish import publish_recorded
 
 from footfall.cloud.api import create_app
 from footfall.cloud.api.tokens import TokenStore
@@ -28,21 +26,10 @@ SITE = {"id": "mall-demo", "timezone": "Europe/Berlin", "entrances": ["entrance"
 DAY = "2026-11-20"  # the scene's day (10:00 Berlin, 100 s)
 
 
-def publish_device(scene_dir, device, port, tmp_path) -> None:
-    cfg = yaml.safe_load((scene_dir / f"{device}.yaml").read_text())
-    cfg["mqtt"] = {"host": "127.0.0.1", "port": port}
-    cfg["outbox"] = {"dir": str(tmp_path / device)}
-    path = tmp_path / f"{device}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "footfall.edge", "run", "--config", str(path), "--fast"],
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
-def mall(influxd, scene, tmp_path_factory):
-    """The scene's three units through mosquitto and the ingest into a database of this module; an API over it
-    with a status watcher that heard the units' retained status and health."""
+def mall(influxd, scene, scene_messages, tmp_path_factory):
+    """What the scene's three units publish, through mosquitto and the ingest into a database of this module; an
+    API over it with a status watcher that heard the units' retained status and health."""
     from footfall.cloud.ingest.service import Ingest
     from footfall.devserver.services import Mosquitto, free_port
 
@@ -60,14 +47,12 @@ def mall(influxd, scene, tmp_path_factory):
     try:
         assert ing.connected.wait(10) and watcher.ready.wait(10)
         out, truth = scene
-        for device in ("entrance", "store-a", "display"):
-            publish_device(out, device, broker.port, tmp)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (ing.handler.counts["stored"] and ing.state.spool_rows() == 0
-                                                   and len(watcher.devices) >= 3):
-            time.sleep(0.2)
-        time.sleep(1.0)  # the last group commit
-        assert ing.writer.drain(30)
+        sent = publish_recorded(broker.port, scene_messages)
+        deadline = time.monotonic() + 60  # every message handled, the spool written, every unit's status heard
+        while time.monotonic() < deadline and not (sum(ing.handler.counts.values()) >= sent
+                                                   and ing.state.spool_rows() == 0 and len(watcher.devices) >= 3):
+            time.sleep(0.1)
+        assert ing.writer.drain(30) and ing.handler.counts["stored"] == sent
         tokens = TokenStore(tmp / "cloud" / "api.sqlite")
         app = create_app(cfg, reader=Reader(cfg, ing.db, watcher.get), tokens=tokens)
         keys = {role: tokens.create(role, role, ["store-a"] if role == "manager" else []) for role in
