@@ -7,7 +7,7 @@ gaps.MIN_GAP_INTERVALS minutes, plus each device's last point for a gap still op
 output (tests/report/test_report_quality.py compares the two on seeded data)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .fleet import _iso, health_alerts
 from .gaps import COUNT_FIELDS, MIN_GAP_INTERVALS
@@ -74,8 +74,10 @@ def alerts(d: Directory, site_id: str, r: TimeRange, status_of=lambda s, dev: De
     for row in rows:
         per.setdefault(row["device"], []).append(row)
     out = []
+    live = r.end >= now - timedelta(minutes=5)  # as fleet.alerts: the broker's status is about now, not a past range
     for dev in sorted(set(per) | set(d.devices(site_id))):
-        out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end, status_of(site_id, dev))
+        out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end,
+                             status_of(site_id, dev) if live else None)
     out = [{**a, "started": _iso(a["started"], r), "ended": _iso(a["ended"], r)} for a in out]
     for g in data_gaps(d, site_id, r, now):
         out.append({"device": g["device"], "kind": "data gap", "started": g["started"], "ended": g["ended"]})
