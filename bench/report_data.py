@@ -46,7 +46,7 @@ def store_config(store: str) -> dict:
 def seed_day(db, site: str, tz_name: str, store: str, day: date, *, scale: float = 1.0, seed: int = 0,
              outage: tuple[time, time] | None = None, camera: tuple[time, time, str] | None = None,
              seeded: Seeded | None = None, write: bool = True, health_every_min: int = 5,
-             display: bool = False) -> tuple[Seeded, list[str]]:
+             display: bool = False, device_visitors: bool = False) -> tuple[Seeded, list[str]]:
     """One local day of one store. Returns what was written and the lines (written to db unless write=False)."""
     tz = ZoneInfo(tz_name)
     rng = random.Random(f"{site}/{store}/{day}/{seed}")
@@ -68,6 +68,10 @@ def seed_day(db, site: str, tz_name: str, store: str, day: date, *, scale: float
         occ = rng.randint(0, 3 + int(10 * busy * scale)) if busy else 0
         dwell_n = n_out
         dwell_s = sum(rng.uniform(60, 900) for _ in range(dwell_n))
+        u = sum(1 for _ in range(n_in) if rng.random() < 0.8)
+        ret = sum(1 for _ in range(u) if rng.random() < 0.15)
+        per_hour_unique[hour] += u
+        per_hour_returning[hour] += ret
         seq += 1
         displays = []
         if display:  # a screen in the store, seen by the same unit
@@ -82,16 +86,14 @@ def seed_day(db, site: str, tz_name: str, store: str, day: date, *, scale: float
                             interval_s=60, lines=[{"line": f"{store}-door", "in": n_in, "out": n_out}],
                             zones=[{"zone": f"{store}-floor", "entries": n_in, "exits": n_out, "occupancy_max": occ,
                                     "occupancy_mean": occ / 2, "dwell_s_sum": round(dwell_s, 2), "dwell_n": dwell_n}],
-                            displays=displays)
+                            displays=displays,
+                            visitors=({"unique": u, "returning": ret} if device_visitors else None))
         lines += counts_points(msg)
         s.line_in[key] += n_in
         s.hourly_in[key][hour] += n_in
         s.occupancy_max[key] = max(s.occupancy_max[key], occ)
         s.dwell_n[key] += dwell_n
         s.dwell_s_sum[key] += round(dwell_s, 2)
-        u = sum(1 for _ in range(n_in) if rng.random() < 0.8)
-        per_hour_unique[hour] += u
-        per_hour_returning[hour] += sum(1 for _ in range(u) if rng.random() < 0.15)
     for t in _minutes(day, tz)[::health_every_min]:
         if outage and outage[0] <= t.time() < outage[1]:
             continue
@@ -102,7 +104,8 @@ def seed_day(db, site: str, tz_name: str, store: str, day: date, *, scale: float
     for hour in range(OPEN, CLOSE):
         start = datetime.combine(day, time(hour), tz)
         minute = int(start.timestamp())
-        lines += linked_points([Visitors(site, store, minute, per_hour_unique[hour], per_hour_returning[hour])])
+        if not device_visitors:  # privacy level site: the cloud's linker writes them
+            lines += linked_points([Visitors(site, store, minute, per_hour_unique[hour], per_hour_returning[hour])])
         s.unique[key] += per_hour_unique[hour]
         s.returning[key] += per_hour_returning[hour]
         n = int(s.hourly_in[key][hour] * rng.uniform(0.15, 0.3))

@@ -112,6 +112,8 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
         f"SELECT max(occupancy_max) AS m FROM footfall_zone WHERE {where} AND {r.influx()} GROUP BY zone")}
     distinct, _ = meaning(site.linkability, period)
     vis = totals(d.db, "footfall_visitors", ["unique", "returning"], where, r, by=("scope",)) if distinct else {}
+    # privacy level `device`: no linked visitors, each unit counts its own (as visitors.visitors falls back to)
+    dev_vis = totals(d.db, "footfall_device_visitors", ["unique", "returning"], where, r, by=("device",)) if distinct else {}
     disp = totals(d.db, "footfall_display", ["passers", "viewers", "look_s_sum"], where, r, by=("device",))
     pos = totals(d.db, "footfall_pos", ["transactions", "revenue"], where, r, by=("store",))
 
@@ -123,6 +125,9 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
         z = [zones[(zn,)] for zn in st.zones if (zn,) in zones]
         o = [occ[zn] for zn in st.zones if occ.get(zn) is not None]
         v = vis.get((st.id,))
+        if v is None:
+            own = [dev_vis[(dev,)] for dev in sorted(devices.get(st.id, ())) if (dev,) in dev_vis]
+            v = {f: sum(o[f] for o in own) for f in ("unique", "returning")} if own else None
         ds = [disp[(dev,)] for dev in sorted(devices.get(st.id, ())) if (dev,) in disp]
         p = pos.get((st.id,))
         has_lines = st.id in entrances

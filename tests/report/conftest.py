@@ -20,7 +20,8 @@ def pki(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def seeded(influxd):
-    """store-a: a busy store, an outage on DAY and a frozen camera; store-b: a quiet one (figures under 5)."""
+    """store-a: a busy store, an outage on DAY and a frozen camera; store-b: a quiet one (figures under 5);
+    store-d: a unit at privacy level `device` (visitors counted on it, nothing linked in the cloud)."""
     from footfall.bench.report_data import seed_day
     from footfall.cloud.store.influx import InfluxV1
 
@@ -32,5 +33,6 @@ def seeded(influxd):
         s, _ = seed_day(db, SITE, TZ, "store-a", d, seed=1, seeded=s, outage=OUTAGE if is_day else None,
                         camera=FROZEN if is_day else None, display=True)
         s, _ = seed_day(db, SITE, TZ, "store-b", d, scale=0.002, seed=2, seeded=s)
+        s, _ = seed_day(db, SITE, TZ, "store-d", d, seed=4, seeded=s, device_visitors=True)  # privacy level device
     yield db, s
     db._call("POST", "/query", params={"q": f'DROP DATABASE "{db.database}"'})

@@ -256,3 +256,12 @@ def test_weekly_sends_the_chain_roll_up_over_every_store_to_its_own_recipients(s
     text = chain.get_payload()[0].get_content()
     assert f"- store-b ({SITE}): {s.line_in[('store-b', DAY)]:,}" in text  # in the roll-up all the same
     assert run(cfg, db, "weekly", DAY).sent == []
+
+
+def test_visitors_counted_on_the_device_where_nothing_is_linked(seeded, pki, tmp_path):
+    db, s = seeded
+    cfg = make_config(tmp_path, db, 25, pki[0].crt, extra_store={"id": "store-d", "zones": ["store-d-floor"]})
+    assert run(cfg, db, "daily", DAY, store="store-d", dry_run=tmp_path / "out").ok
+    rows = _table((tmp_path / "out" / SITE / f"store-d-daily-{DAY}.txt").read_text())
+    d, p = ("store-d", DAY), ("store-d", PREV)
+    assert rows["Unique visitors"][:2] == [f"{s.unique[d]:,}", _change(s.unique[d], s.unique[p])]
