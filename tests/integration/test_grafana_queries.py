@@ -1,12 +1,10 @@
 """Every panel query of deploy/grafana/dashboards, Grafana's macros and variables substituted, run on a real
-InfluxDB filled through the real path (edge units replaying a rendered scene, and a second site's wire messages,
-over a real mosquitto into the ingest): each returns the truth, and never a figure resting on fewer than 5 visitors."""
+InfluxDB filled through the real path (what edge units publish for a rendered scene, and a second site's wire
+messages, over a real mosquitto into the ingest): each returns the truth, and never a figure resting on fewer than 5 visitors."""
 from __future__ import annotations
 
 import random
 import re
-import subprocess
-import sys
 import time
 import uuid
 from collections import defaultdict
@@ -14,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import yaml
+from scene_publish import publish_recorded
 from grafana_queries import panel_queries, render, variables
 
 from footfall.cloud.config import CloudConfig
@@ -105,8 +103,9 @@ def synthetic_site(rng: random.Random) -> tuple[list, dict]:
 
 
 @pytest.fixture(scope="module")
-def filled(scene, influxd, tmp_path_factory):
-    """One database for the module: the scene's three units and the synthetic site, through mosquitto and ingest."""
+def filled(scene, scene_messages, influxd, tmp_path_factory):
+    """One database for the module: what the scene's entrance and store units publish, and the synthetic site,
+    through mosquitto and the ingest."""
     from footfall.devserver.services import Mosquitto, ensure_installed, free_port
 
     ensure_installed(("mosquitto",))
@@ -127,9 +126,8 @@ def filled(scene, influxd, tmp_path_factory):
     try:
         assert ing.connected.wait(10)
         out, truth = scene
-        for device in ("entrance", "store-a"):  # as test_ingest: the cloud links their visits to the truth's 4 visitors
-            publish_device(out, device, broker.port, tmp)
-        handled = sum(ing.handler.counts.values())  # the broker holds the rest of theirs before ours, in order
+        # as test_ingest: the cloud links these two units' visits to the truth's 4 visitors
+        sent = publish_recorded(broker.port, {d: scene_messages[d] for d in ("entrance", "store-a")})
         msgs, synth = synthetic_site(random.Random(15))
         import paho.mqtt.client as mqtt
 
@@ -141,22 +139,11 @@ def filled(scene, influxd, tmp_path_factory):
             pub.publish(topic_for(m.site, m.device, m.kind), encode(m), qos=1).wait_for_publish(10)
         pub.loop_stop()
         pub.disconnect()
-        settle(ing, handled + len(msgs))
+        settle(ing, sent + len(msgs))
         yield ing.db, truth, synth
     finally:
         ing.close()
         broker.stop()
-
-
-def publish_device(scene_dir, device, port, tmp) -> None:
-    cfg = yaml.safe_load((scene_dir / f"{device}.yaml").read_text())
-    cfg["mqtt"] = {"host": "127.0.0.1", "port": port}
-    cfg["outbox"] = {"dir": str(tmp / device)}
-    path = tmp / f"{device}.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    r = subprocess.run([sys.executable, "-m", "footfall.edge", "run", "--config", str(path), "--fast"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
 
 
 def settle(ing: Ingest, at_least: int, timeout: float = 60) -> None:
