@@ -28,6 +28,15 @@ def owner(shard: str):
     return lambda site: zlib.crc32(site.encode()) % n == i
 
 
+def subscriptions(cfg: CloudConfig) -> list[tuple[str, int]]:
+    """One instance: every site's topics (a site missing from the config is parked with its reason). Several
+    (shard i/n): only the topics of the sites this one serves, so no instance reads, parses and drops the others'."""
+    if cfg.shard == "0/1":
+        return [(subscription(), QOS)]
+    mine = owner(cfg.shard)
+    return [(subscription(s.id), QOS) for s in cfg.sites if mine(s.id)] or [(subscription(), QOS)]
+
+
 def influx_from(cfg: CloudConfig) -> InfluxV1:
     i = cfg.influx
     return InfluxV1(i.url, i.database, username=i.username,
@@ -62,7 +71,7 @@ class Ingest:
         if reason_code.is_failure:
             log.error("mqtt: broker refused the connection: %s", reason_code)
             return
-        client.subscribe(subscription(), qos=QOS)
+        client.subscribe(subscriptions(self.cfg))
         log.info("mqtt: connected (session present: %s)", flags.session_present)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
