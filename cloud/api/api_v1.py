@@ -157,7 +157,7 @@ def site_fleet(site_id):
     return reader().fleet(site_id)
 
 
-@route("/sites/<site_id>/alerts", "fleet", "Alerts (device offline, camera not ok, data gap, clock not synced) with start and end", RANGE)
+@route("/sites/<site_id>/alerts", "fleet", "Alerts (device offline, camera not ok, data gap, clock not synced, report not sent) with start and end", RANGE)
 def alerts(site_id):
     return reader().alerts(site_id, site_range(site_id, days=7))
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from .gaps import gaps
 from .influxql import lit
 from .intervals import TimeRange
+from .report_alerts import report_alerts
 from .sites import Directory
 from .status import DeviceStatus
 
@@ -104,6 +105,7 @@ def alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime | 
     out = [{**a, "started": _iso(a["started"], r), "ended": _iso(a["ended"], r)} for a in out]
     for g in gaps(d, site_id, r, now)["gaps"]:
         out.append({"device": g["device"], "kind": "data gap", "started": g["started"], "ended": g["ended"]})
+    out += report_alerts(d, site_id, r)  # email summaries that could not be sent
     out.sort(key=lambda a: (a["started"], a["device"], a["kind"]))
     return {"site": site_id, "alerts": out}
 

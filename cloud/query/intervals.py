@@ -43,7 +43,7 @@ class TimeRange:
 
 
 def _rfc3339(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")  # no point dropped
 
 
 def parse_when(value: str, tz: ZoneInfo, field: str, *, end: bool = False) -> datetime:

@@ -193,6 +193,9 @@ def test_one_store_failing_does_not_stop_the_others_and_shows_in_alerts(seeded, 
     recent = time_range("UTC", None, None, default_days=2, now=datetime.now(timezone.utc) + timedelta(minutes=1))
     alerts = report_alerts(d, SITE, recent)
     assert [(a["device"], a["ended"]) for a in alerts] == [("report:store-a", None)]
+    from footfall.cloud.query.fleet import alerts as fleet_alerts
+
+    assert [a for a in fleet_alerts(d, SITE, recent, lambda *_: None)["alerts"] if a["device"] == "report:store-a"] == alerts
 
     sink.reject = set()  # the address is fixed: the next run sends what is owed, and the alert ends
     again = run(cfg, db, "daily", DAY)
