@@ -76,7 +76,7 @@ def series(title: str, targets: list, pos: g.GridPos, unit: str = "short", bars:
 
 
 def stat(title: str, targets: list, pos: g.GridPos, unit: str = "none", visitors: bool = True, **kw) -> g.Stat:
-    """A single figure; reduced with sum, as the queries return one point (or one per bucket) per series."""
+    """A single figure: the queries return one point per series over the whole range."""
     return g.Stat(title=title, dataSource=DATASOURCE, targets=targets, gridPos=pos, format=unit, graphMode="none",
                   reduceCalc="lastNotNull", noValue=HIDDEN if visitors else "no data", **kw)
 
