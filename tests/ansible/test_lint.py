@@ -38,3 +38,16 @@ def test_example_inventory_parses_with_its_vault():
         assert hv["footfall_role"] in {"entrance", "store", "display"} and hv["footfall_camera"] in {"pi", "jetson", "usb", "rtsp"}
         assert hv["footfall_site"] in {"mall-west", "outlet-north"}, name
     assert len(hostvars["mw-entrance-north"]["vault_footfall_site_secret"]) >= 32
+
+
+def test_example_cloud_inventory_gives_a_valid_cloud_yaml():
+    """footfall_cloud_config plus what cloud_app fills in is a cloud.yaml the aggregator accepts."""
+    from footfall.cloud.config import CloudConfig
+
+    group = yaml.safe_load((ANSIBLE / "inventories/example-cloud/group_vars/cloud/main.yml").read_text())
+    CloudConfig.model_validate(group["footfall_cloud_config"] | {
+        "mqtt": {"host": group["footfall_mqtt_host"], "port": 8883, "client_id": "footfall-cloud",
+                 "tls": {"ca": "/etc/footfall/tls/ca.crt", "cert": "/etc/footfall/tls/cloud.crt",
+                         "key": {"credential": "cloud-key"}}},
+        "influx": {"url": "http://127.0.0.1:8086", "database": group["footfall_influx_database"], "username": "footfall",
+                   "password": {"credential": "influx-password"}}})
