@@ -91,7 +91,8 @@ def variable(name: str, query: str, label: str, multi: bool = True) -> g.Templat
                       default=None if multi else "", allValue=None)
 
 
-SITE_VAR = variable("site", 'SHOW TAG VALUES FROM footfall_visits WITH KEY = "site"', "Site")
+SITE_QUERY = 'SHOW TAG VALUES WITH KEY = "site"'  # every measurement: a site at privacy level `counts` has no visitors
+SITE_VAR = variable("site", SITE_QUERY, "Site")
 DEVICE_VAR = variable("device", 'SHOW TAG VALUES WITH KEY = "device" WHERE site =~ /^$site$/', "Device")
 STORE_VAR = variable("store", "SHOW TAG VALUES FROM footfall_visitors WITH KEY = \"scope\" WHERE site =~ /^$site$/ "
                               "AND scope != 'site'", "Store", multi=False)
@@ -160,8 +161,8 @@ def store_detail() -> g.Dashboard:
             target(summed("footfall_visitors", "unique", store, interval=None), "A", "store"),
             target(summed("footfall_visitors", "unique", f"{site} AND scope = 'site'", interval=None), "B", "site")],
              _pos(18, 16, 6, 5), unit="percentunit", transformations=conversion_joined),
-    ], [g.Template(name="site", label="Site", query='SHOW TAG VALUES FROM footfall_visits WITH KEY = "site"',
-                   dataSource=DATASOURCE, refresh=g.REFRESH_ON_TIME_RANGE_CHANGE), STORE_VAR, DEVICE_VAR],
+    ], [g.Template(name="site", label="Site", query=SITE_QUERY, dataSource=DATASOURCE,
+                   refresh=g.REFRESH_ON_TIME_RANGE_CHANGE), STORE_VAR, DEVICE_VAR],
         "One store: its doors (device), zones, visitors, and the same range a week earlier.")
 
 

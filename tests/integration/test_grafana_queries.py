@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from scene_publish import publish_recorded
-from grafana_queries import panel_queries, render, variables
+from grafana_queries import PanelQuery, panel_queries, render, variables
 
 from footfall.cloud.config import CloudConfig
 from footfall.cloud.ingest.service import Ingest
@@ -316,3 +316,22 @@ def test_fleet_health_matches_what_the_units_reported(filled):
     scene_units = run(db, board, "Last seen, camera and outbox per device",
                       {"site": "mall-demo", "device": ["entrance", "store-a"]}, SCENE_RANGE)
     assert {r["device"] for r in scene_units} <= {"entrance", "store-a"}
+
+
+def test_variable_queries_list_the_sites_stores_and_devices(filled):
+    """The dashboards' template variables, run as Grafana would (site substituted into store's and device's)."""
+    db, _, _ = filled
+    for path in sorted(BOARDS.glob("*.json")):
+        defs = variables(path)
+
+        def values(name: str, site: str | None = None) -> set:
+            q = PanelQuery(path.stem, f"variable {name}", "-", defs[name]["query"], None)
+            return {r["value"] for r in db.query(render(q, defs, {"site": site} if site else {}, *SYNTH_RANGE, "1h"))}
+
+        assert values("site") == {"mall-demo", "mall-synth"}
+        for site, stores, devices in (("mall-synth", {"shop-x"}, {"gate-n", "gate-s", "shop-x-door", "screen-1"}),
+                                      ("mall-demo", {"store-a"}, {"entrance", "store-a"})):
+            if "store" in defs:
+                assert values("store", site) == stores
+            if "device" in defs:
+                assert values("device", site) == devices
