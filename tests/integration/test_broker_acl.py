@@ -152,7 +152,7 @@ def clients(fleet):
 def test_devices_publish_only_their_own_topics_and_the_aggregator_gets_all_they_may(clients):
     cloud, a, b = clients("cloud"), clients("a"), clients("b")
     assert cloud.connected() and a.connected() and b.connected()
-    assert cloud.subscribe("footfall/v1/#") == [1]
+    assert cloud.subscribe("footfall/v1/#") == [1] and cloud.subscribe("footfall-deadletter/v1") == [1]
     forged = [("footfall/v1/lab/door-b/counts", b"A as B"), ("footfall/v1/other-site/door-a/counts", b"A elsewhere"),
               ("footfall/v1/lab/door-a/counts/extra", b"A too deep"), ("footfall/v1/lab/counts", b"A too shallow"),
               ("footfall-deadletter/v1", b"A parks")]
