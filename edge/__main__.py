@@ -57,11 +57,12 @@ def run(config_file: str, fast: bool, log_level: str) -> None:
 @click.option("--config", "config_file", default="/etc/footfall/edge.yaml", show_default=True,
               type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="one JSON object instead of lines")
-def check(config_file: str, as_json: bool) -> None:
-    """Verify config, site secret, TLS files and models (each run once) without the camera; exit 1 on a failure."""
+@click.option("--offline", is_flag=True, help="skip the live checks: frames from the camera, a PUBACK from the broker")
+def check(config_file: str, as_json: bool, offline: bool) -> None:
+    """Verify secret, geometry, TLS files, models (each run once), frames and view, broker PUBACK; exit 1 on a failure."""
     from .selfcheck import run_checks
 
-    results = run_checks(load_or_exit(config_file))
+    results = run_checks(load_or_exit(config_file), live=not offline)
     if as_json:
         click.echo(json.dumps({r.name: {"ok": r.ok, "detail": r.detail} for r in results}))
     else:

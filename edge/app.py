@@ -163,7 +163,13 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
     frames = source.frames()
     if is_file and not fast:
         frames = paced(frames, stop)
-    monitor = FeedMonitor()
+    from footfall.edge.capture import reference
+
+    stored = reference.load(cfg.outbox.dir)  # the view commissioned here: a restart must not re-learn a moved one
+    if stored is None:
+        log.warning("no reference view in %s (footfall-edge commission stores it): the `moved` check learns "
+                    "the view of the first minute", cfg.outbox.dir)
+    monitor = FeedMonitor(reference=stored.edges if stored else None)
     camera_state = lambda: "lost" if source.state == "lost" else monitor.state  # noqa: E731
     health = HealthReporter(pipeline, cfg.health_interval_s, camera_state,
                             outbox_stats=lambda: (outbox.depth(), outbox.dropped()), clock_synced=clock_synced,

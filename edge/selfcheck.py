@@ -1,8 +1,10 @@
-"""`footfall-edge check`: what the service needs before it may start, verified without touching the camera.
+"""`footfall-edge check`: what the service needs to count, each failure on one line naming the config field.
 
 The fleet's install and update playbooks run it as their health check, so a tampered or missing model, a wheel
-that does not run on this CPU, an unreadable secret or a certificate that does not match its key fails the
-install (and rolls an update back) instead of a unit that restarts forever.
+that does not run on this CPU, an unreadable or example secret, a unit without geometry, a CA without a client
+certificate or a certificate that does not match its key fails the install (and rolls an update back) instead of a
+unit that restarts forever or runs and counts nothing. The live checks (on unless --offline) read frames from the
+camera, compare them with the reference view stored at commissioning, and need a real PUBACK from the broker.
 """
 from __future__ import annotations
 
@@ -14,6 +16,11 @@ import numpy as np
 
 from .config import EdgeConfig
 from .identify.codes import MIN_SECRET_BYTES
+from .probe import ProbeError
+
+# The secrets shipped in examples (ansible/inventories/example's vault): a unit running one makes codes anybody
+# with the repository can reproduce.
+EXAMPLE_SECRETS = {b"00000000000000000000000000000000example0site0secret0000000000000000"}
 
 
 @dataclass(frozen=True)
@@ -28,8 +35,22 @@ def _site_secret(cfg: EdgeConfig) -> str:
     if secret is None:
         return "not needed at privacy level counts"
     if len(secret) < MIN_SECRET_BYTES:
-        raise ValueError(f"site secret is {len(secret)} bytes; at least {MIN_SECRET_BYTES} are needed")
+        raise ValueError(f"site_secret: {len(secret)} bytes; at least {MIN_SECRET_BYTES} are needed")
+    if secret in EXAMPLE_SECRETS or b"example" in secret.lower():
+        raise ValueError("site_secret: this is the example secret; make one with `openssl rand -hex 32`")
     return f"{len(secret)} bytes"
+
+
+def _geometry(cfg: EdgeConfig) -> str:
+    """A unit without the geometry its role counts on publishes nothing but health: caught here, not in a month."""
+    need = {"entrance": ("lines", cfg.lines), "display": ("displays", cfg.displays)}
+    if cfg.role in need:
+        field, items = need[cfg.role]
+        if not items:
+            raise ValueError(f"{field}: a unit of role {cfg.role} needs at least one")
+    elif not cfg.lines and not cfg.zones:
+        raise ValueError("lines / zones: a unit of role store needs a counting line or a zone")
+    return ", ".join(f"{len(v)} {k}" for k, v in (("lines", cfg.lines), ("zones", cfg.zones), ("displays", cfg.displays)) if v)
 
 
 def _camera_login(cfg: EdgeConfig) -> str:
@@ -46,10 +67,10 @@ def _tls(cfg: EdgeConfig) -> str:
     if tls is None:
         return "plain MQTT (no tls section)"
     context = ssl.create_default_context(cafile=str(tls.ca))
-    if tls.cert is not None:  # raises when the key is not the certificate's
-        context.load_cert_chain(str(tls.cert), str(tls.key.path))
-        return f"CA {tls.ca}, client certificate {tls.cert} matches its key"
-    return f"CA {tls.ca}"
+    if tls.cert is None:  # the fleet's broker refuses clients without one (require_certificate)
+        raise ValueError(f"mqtt.tls.cert: a CA is set ({tls.ca}) but no client certificate and key")
+    context.load_cert_chain(str(tls.cert), str(tls.key.path))  # raises when the key is not the certificate's
+    return f"CA {tls.ca}, client certificate {tls.cert} matches its key"
 
 
 def _models(cfg: EdgeConfig) -> str:
@@ -89,19 +110,53 @@ def _models(cfg: EdgeConfig) -> str:
     return ", ".join(done) + " verified and run"
 
 
+def _frames(cfg: EdgeConfig) -> str:
+    """Frames arrive, and show the view stored at commissioning (the `moved` check's reference)."""
+    from .capture import reference
+    from .capture.monitor import FeedMonitor
+    from .probe import first_frames
+
+    frames = first_frames(cfg)
+    h, w = frames[0].image.shape[:2]
+    got = f"{len(frames)} frames {w}x{h}"
+    stored = reference.load(cfg.outbox.dir)
+    if stored is None:
+        return f"{got}; no reference view stored yet (footfall-edge commission stores it)"
+    monitor = FeedMonitor(reference=stored.edges)
+    for f in frames:
+        monitor.update(f)
+    if monitor.view_similarity < monitor.moved_below:
+        raise ValueError(f"camera: moved: the view matches the one stored at commissioning only "
+                         f"{monitor.view_similarity:.2f} (below {monitor.moved_below}); re-aim the camera or "
+                         f"commission it again ({reference.path_in(cfg.outbox.dir)})")
+    return f"{got}; view matches the commissioned one ({monitor.view_similarity:.2f}, {stored.signature})"
+
+
+def _broker(cfg: EdgeConfig) -> str:
+    from .probe import broker_puback
+
+    ack = broker_puback(cfg)
+    return f"PUBACK from {cfg.mqtt.host}:{cfg.mqtt.port} for {ack.topic} in {ack.ms:g} ms"
+
+
 CHECKS: list[tuple[str, Callable[[EdgeConfig], str]]] = [
     ("site secret", _site_secret),
+    ("geometry", _geometry),
     ("camera login", _camera_login),
     ("mqtt tls", _tls),
     ("models", _models),
 ]
+LIVE_CHECKS: list[tuple[str, Callable[[EdgeConfig], str]]] = [
+    ("camera frames", _frames),
+    ("broker", _broker),
+]
 
 
-def run_checks(cfg: EdgeConfig) -> list[Result]:
+def run_checks(cfg: EdgeConfig, live: bool = False) -> list[Result]:
     results = []
-    for name, check in CHECKS:
+    for name, check in CHECKS + (LIVE_CHECKS if live else []):
         try:
             results.append(Result(name, True, check(cfg)))
         except Exception as e:  # noqa: BLE001 - every failure is reported by name, none aborts the others
-            results.append(Result(name, False, f"{type(e).__name__}: {e}"))
+            results.append(Result(name, False, str(e) if isinstance(e, ValueError | ProbeError) else f"{type(e).__name__}: {e}"))
     return results

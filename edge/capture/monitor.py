@@ -1,26 +1,20 @@
 """Notices a camera that froze (identical frames), went dark (lens covered, lights off) or moved (knocked, turned).
 
 "Moved" compares the edges of a slowly updated background (walkers average out) with those of the reference view
-learned in the first minute. Both are 64x36 thumbnails kept in memory only, like every frame.
+stored at commissioning (capture/reference.py); a unit never commissioned learns one in its first minute, in memory.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from .frame import Frame
-
-VIEW = (64, 36)
-
-
-def _edges(gray: np.ndarray) -> np.ndarray:
-    e = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    return (e - e.mean()) / (e.std() + 1e-6)
+from .reference import Background, similarity
 
 
 class FeedMonitor:
     def __init__(self, frozen_after_s: float = 10.0, dark_after_s: float = 10.0, dark_level: float = 12.0,
-                 still_level: float = 0.05, learn_s: float = 60.0, check_every_s: float = 5.0, moved_below: float = 0.5):
+                 still_level: float = 0.05, learn_s: float = 60.0, check_every_s: float = 5.0, moved_below: float = 0.5,
+                 reference: np.ndarray | None = None):
         self.frozen_after_s = frozen_after_s
         self.dark_after_s = dark_after_s
         self.dark_level = dark_level  # mean grey level 0..255
@@ -31,25 +25,24 @@ class FeedMonitor:
         self._still_since: float | None = None
         self._dark_since: float | None = None
         self.learn_s, self.check_every_s, self.moved_below = learn_s, check_every_s, moved_below
-        self._background: np.ndarray | None = None
-        self._reference: np.ndarray | None = None
+        self._background = Background()
+        self._reference = reference  # the commissioned view's edges; None: learned after learn_s
         self._started: float | None = None
         self._next_check = 0.0
         self.view_similarity = 1.0
         self.state = "ok"
 
     def _moved(self, frame: Frame) -> bool:
-        view = cv2.resize(cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY), VIEW, interpolation=cv2.INTER_AREA).astype(np.float32)
-        if self._background is None:
-            self._background, self._started = view, frame.ts
-        cv2.accumulateWeighted(view, self._background, 0.05)
+        self._background.add(frame.image)
+        if self._started is None:
+            self._started = frame.ts
         if self._reference is None:
             if frame.ts - self._started >= self.learn_s:
-                self._reference = _edges(self._background)
+                self._reference = self._background.edges()
             return False
         if frame.ts >= self._next_check:
             self._next_check = frame.ts + self.check_every_s
-            self.view_similarity = float((_edges(self._background) * self._reference).mean())
+            self.view_similarity = similarity(self._background.edges(), self._reference)
         return self.view_similarity < self.moved_below
 
     def update(self, frame: Frame) -> str:

@@ -48,7 +48,7 @@ def test_site_playbook_installs_everything(unit, wheel):
     # the rendered config and the installed release agree, inside the root
     ok = root.run("/opt/footfall/current/bin/footfall-edge", "validate-config", "/etc/footfall/edge.yaml")
     assert ok.returncode == 0, ok.stderr
-    check = root.run("/opt/footfall/current/bin/footfall-edge", "check", env={
+    check = root.run("/opt/footfall/current/bin/footfall-edge", "check", "--offline", env={
         "FOOTFALL_MODELS_DIR": "/opt/footfall/current/models", "CREDENTIALS_DIRECTORY": "/etc/footfall/credentials"})
     assert check.returncode == 0 and "client certificate /etc/footfall/tls/device.crt matches its key" in check.stdout
     assert root.run("id", "-nG", "footfall").stdout.split() == ["footfall", "video"]

@@ -78,6 +78,7 @@ class Lab:
             "footfall_site_secret": "{{ vault_site_secret }}",
             "footfall_mqtt_host": "127.0.0.1", "footfall_mqtt_port": 8883, "footfall_tls_ca": ca.crt.read_text(),
             "footfall_lines": [{"id": "door", "a": [0.0, 0.45], "b": [1.0, 0.45]}],
+            "edge_app_check_live": False,  # no camera and no broker in the lab: `check --offline`
             "edge_base_admins": [{"name": "installer", "ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxhYmxhYmxhYmxhYmxhYmxhYmxhYmxhYmxhYmxhYmxh installer@lab"]}],
             "edge_base_ssh_allow_from": ["10.0.0.0/8", "fd00::/8"],
             "edge_base_ntp_servers": ["ntp.lab.example"],
