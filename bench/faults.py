@@ -723,6 +723,7 @@ def reference(scene: Scene, spans: list[tuple[int, int]], work: Path) -> dict:
 
 def account(trial: Trial, spans: list[tuple[int, int]]) -> dict:
     """Everything the edge committed against what is in InfluxDB, point by point, and against the scene's truth."""
+    from footfall.cloud.ingest.handler import MAX_FUTURE_S
     from footfall.cloud.store.points import points_for
 
     rig, scene = trial.rig, trial.rig.scene
@@ -740,8 +741,17 @@ def account(trial: Trial, spans: list[tuple[int, int]]) -> dict:
     # the points the cloud makes of every published message (counts, visits, health: not the linker's aggregates)
     expected: dict[tuple, tuple[str, dict]] = {}
     overwritten: set[str] = set()
+    # a message from a clock ahead is re-stamped by the ingest by its arrival (docs/protocol.md): its points are
+    # expected moved back by how far its ts was ahead of the recorder's arrival, to within a few seconds
+    wall = time.time() - time.monotonic()
+    shifts = {m.msg_id: m.ts.timestamp() - (wall + at) for m, at in published.values()}
+    shifts = {i: ahead for i, ahead in shifts.items() if ahead > MAX_FUTURE_S}
+    moved = []
     for m in msgs:
         if m.msg_id in parked:
+            continue
+        if m.msg_id in shifts:
+            moved += [(*parse_point(line), m.msg_id) for line in points_for(m)]
             continue
         for line in points_for(m):
             key, fields = parse_point(line)
@@ -756,7 +766,16 @@ def account(trial: Trial, spans: list[tuple[int, int]]) -> dict:
             missing_ids.add(mid)
         elif not _same(fields, stored[key]):
             differing_ids.add(mid)
-    unexpected = [k for k in stored if k not in expected]
+    matched = set()
+    for key, fields, mid in moved:
+        target = key[2] - shifts[mid] * 1e9
+        found = [k for k in stored if k[:2] == key[:2] and abs(k[2] - target) <= 3e9 and k not in matched
+                 and _same(fields, stored[k])]
+        if found:
+            matched.add(found[0])
+        else:
+            missing_ids.add(mid)
+    unexpected = [k for k in stored if k not in expected and k not in matched]
     lost_ids = missing_ids | differing_ids | overwritten
 
     kinds = Counter(m.kind for m in msgs)
@@ -794,6 +813,7 @@ def account(trial: Trial, spans: list[tuple[int, int]]) -> dict:
             "wire_redeliveries": trial.recorder.deliveries() - len(published),  # same msg_id twice: dedupe's work
             "left_in_outbox": len(outbox["queued"]),
             "parked_by_cloud": len(parked), "parked_kinds": parked_kinds,
+            "restamped_by_cloud": len(shifts),  # from a clock ahead: stored at their arrival time
             "lost": len(lost_ids), "lost_by_kind": dict(Counter(m.kind for m in msgs if m.msg_id in lost_ids)),
             "lost_sample": sample(lost_ids),
             "overwritten": len(overwritten),
@@ -1150,7 +1170,7 @@ def summary_row(r: dict) -> dict:
     if "error" in r:
         return {"error": r["error"][:200]}
     m, e = r["messages"], r["events"]
-    row = {"committed": m["committed"], "lost_messages": m["lost"], "parked": m["parked_by_cloud"],
+    row = {"committed": m["committed"], "lost_messages": m["lost"], "parked": m["parked_by_cloud"], "restamped": m["restamped_by_cloud"],
            "events_sent": e["sent_in"] + e["sent_visits"], "events_lost": e["lost"], "events_doubled": e["doubled"],
            "in_truth": e["truth_in"], "in_reference": e.get("reference_in"), "in_sent": e["sent_in"],
            "in_influx": e["influx_in"], "recovery_s": r["recovery_s"]}
