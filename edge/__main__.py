@@ -72,6 +72,37 @@ def check(config_file: str, as_json: bool, offline: bool) -> None:
 
 
 @main.command()
+@click.option("--config", "config_file", default="/etc/footfall/edge.yaml", show_default=True,
+              type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="reach it through an SSH tunnel (ssh -L)")
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--timeout", "timeout_min", default=30.0, show_default=True, type=click.FloatRange(0.1, 240),
+              help="minutes until the page and the preview stop by themselves")
+@click.option("--acceptance", type=click.IntRange(1, 10000), help="count the next N crossings against your tally")
+@click.option("--tally", help='acceptance: the true tally as "in=N,out=M" instead of typing it')
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the commissioning report (Markdown) from what was recorded, then exit")
+@click.option("--height", "height_m", type=click.FloatRange(0.5, 10), help="report: mounting height, m")
+@click.option("--tilt", "tilt_deg", type=click.FloatRange(0, 90), help="report: tilt below horizontal, degrees")
+@click.option("--fast", is_flag=True, help="file sources: as fast as possible (tests, demos)")
+def commission(config_file: str, host: str, port: int, timeout_min: float, acceptance: int | None, tally: str | None,
+               report_file: Path | None, height_m: float | None, tilt_deg: float | None, fast: bool) -> None:
+    """Commissioning: a live aiming page (default), an acceptance test (--acceptance N) or the report (--report)."""
+    from .commission import cli
+
+    cfg = load_or_exit(config_file)
+    try:
+        if report_file is not None:
+            cli.report(cfg, report_file, height_m, tilt_deg)
+        elif acceptance is not None:
+            sys.exit(cli.acceptance(cfg, acceptance, tally, timeout_min * 60, fast))
+        else:
+            cli.page(cfg, host, port, timeout_min * 60, fast)
+    except (SecretError, ValueError, OSError) as e:
+        raise click.ClickException(f"{config_file}: {e}") from None
+
+
+@main.command()
 @click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--source", required=True, type=click.Path(dir_okay=False, exists=True), help="video file")
 @click.option("--events-out", required=True, type=click.Path(dir_okay=False, path_type=Path),

@@ -1,0 +1,182 @@
+"""`footfall-edge commission` on a rendered entrance scene fed as the camera: the page in headless Chromium, the
+acceptance test (a reversed line flagged), and the report with every field filled."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from footfall.edge.capture import reference
+
+pytestmark = [pytest.mark.integration, pytest.mark.scene]
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "out" / "screenshots" / "commission"
+CLI = [sys.executable, "-m", "footfall.edge"]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def entrance(tmp_path_factory):
+    """A 24 s entrance: 3-4 walkers in through the door (faces seen), back out (faces hidden)."""
+    from footfall.bench.render import render_scene
+    from footfall.bench.render.spec import SceneSpec
+
+    out = tmp_path_factory.mktemp("entrance")
+    truth = render_scene(SceneSpec(seed=1, visitors=4, duration_s=24, return_fraction=0.5, devices=["entrance"]),
+                         ROOT / "tests" / "fixtures" / "faces", out)
+    truth = json.loads((out / "truth.json").read_text())
+    seen = [c for c in truth["devices"]["entrance"]["crossings"] if not c["hidden"]]  # face mode counts these
+    expected = {"in": sum(c["direction"] == "in" for c in seen), "out": sum(c["direction"] == "out" for c in seen)}
+    assert expected["in"] >= 2
+    return out, expected
+
+
+def config_copy(scene: Path, tmp_path: Path, reverse: bool = False) -> Path:
+    cfg = yaml.safe_load((scene / "entrance.yaml").read_text())
+    cfg["outbox"]["dir"] = str(tmp_path / "state")
+    if reverse:
+        cfg["lines"] = [{**line, "a": line["b"], "b": line["a"]} for line in cfg["lines"]]
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "edge.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def free_port() -> int:
+    from footfall.devserver.services import free_port as fp
+
+    return fp()
+
+
+def wait_for_page(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/state", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the commissioning page did not come up")
+
+
+def preview_now(port: int):
+    import cv2
+    import numpy as np
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as r:
+        return cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_COLOR)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from footfall.devserver.services import apt_install
+
+    if not Path(CHROMIUM).exists():
+        apt_install("chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_the_page_shows_the_line_counts_of_the_scene_and_takes_a_new_line(entrance, tmp_path, browser):
+    scene, expected = entrance
+    config = config_copy(scene, tmp_path)
+    port = free_port()
+    proc = subprocess.Popen(CLI + ["commission", "--config", str(config), "--port", str(port), "--fast", "--timeout", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_page(port, proc)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_function("document.getElementById('state').textContent === 'ended'", timeout=90_000)
+        row = page.locator("#counts tr[data-line=door]")
+        assert row.locator(".in").inner_text() == str(expected["in"])
+        assert row.locator(".out").inner_text() == str(expected["out"])
+        page.wait_for_function("document.getElementById('preview').naturalWidth > 0")  # the MJPEG preview shows
+        assert "px" in page.locator("#faces tbody").inner_text()  # face sizes measured at the line
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "entrance-counted.png"), full_page=True)
+
+        # draw a new line: a then b, clicked on the preview
+        box = page.locator("#preview").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.7)
+        page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.7)
+        page.wait_for_function("!document.getElementById('snippet').value.includes('0.02')")
+        (line,) = yaml.safe_load(page.locator("#snippet").input_value())["footfall_lines"]
+        assert line["id"] == "door" and line["a"][1] == pytest.approx(0.7, abs=0.01) and line["b"][0] > 0.85
+        assert row.locator(".in").inner_text() == "0"  # a new line counts from zero
+        before = page.locator("#snippet").input_value()
+        page.click("#swap")  # in/out swapped: a and b change places
+        page.wait_for_function("(before) => document.getElementById('snippet').value !== before", arg=before)
+        (swapped,) = yaml.safe_load(page.locator("#snippet").input_value())["footfall_lines"]
+        assert swapped["a"] == line["b"] and swapped["b"] == line["a"]
+        # the preview now draws the `in` arrow up from the line (the right-hand side of a->b, a on the right)
+        yellow = lambda px: px[0] < 90 and px[1] > 170 and px[2] > 200  # noqa: E731 - the line colour, BGR
+        preview = preview_now(port)
+        h, w = preview.shape[:2]
+        y = round(swapped["a"][1] * h)
+        assert yellow(preview[y - h // 20, w // 2]) and not yellow(preview[y + h // 20, w // 2])
+        page.click("#reference")
+        page.wait_for_function("document.getElementById('refsig').textContent.includes('stored')")
+        stored = reference.load(tmp_path / "state")
+        assert stored is not None and stored.signature in page.locator("#refsig").inner_text()
+        page.screenshot(path=str(SHOTS / "entrance-line-drawn.png"), full_page=True)
+
+        # a page elsewhere cannot drive the unit through the installer's browser
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/stop", data=b"{}", method="POST",
+                                         headers={"Host": "evil.example", "Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 403 and proc.poll() is None
+        page.click("#stop")
+        assert proc.wait(timeout=20) == 0
+        assert not errors, errors
+    finally:
+        proc.kill()
+    session = json.loads((tmp_path / "state" / "commissioning.json").read_text())["session"]
+    assert session["frames"] > 300 and session["fps"] > 0 and "detect" in session["stage_ms"]
+    assert not any(p.suffix in (".jpg", ".jpeg", ".png") for p in (tmp_path / "state").rglob("*"))  # nothing stored
+
+
+def test_the_page_stops_by_itself(entrance, tmp_path):
+    scene, _ = entrance
+    started = time.monotonic()
+    p = subprocess.run(CLI + ["commission", "--config", str(config_copy(scene, tmp_path)), "--port", str(free_port()),
+                              "--timeout", "0.1"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "stopped: timed out" in p.stderr, p.stderr
+    assert time.monotonic() - started < 40
+
+
+def acceptance(config: Path, n: int, tally: str) -> subprocess.CompletedProcess:
+    return subprocess.run(CLI + ["commission", "--config", str(config), "--acceptance", str(n), "--tally", tally,
+                                 "--fast"], capture_output=True, text=True, timeout=180)
+
+
+def test_acceptance_agrees_with_the_scene_and_flags_a_reversed_line(entrance, tmp_path):
+    scene, expected = entrance
+    n = expected["in"] + expected["out"]
+    tally = f"in={expected['in']},out={expected['out']}"
+    good = acceptance(config_copy(scene, tmp_path / "good"), n, tally)
+    assert good.returncode == 0, good.stderr
+    assert f"unit in {expected['in']} out {expected['out']}" in good.stdout and "agreement 100% (passed)" in good.stdout
+    assert "REVERSED" not in good.stdout
+    recorded = json.loads((tmp_path / "good" / "state" / "commissioning.json").read_text())["acceptance"]
+    assert recorded["passed"] and recorded["agreement"] == 1.0
+
+    reversed_ = acceptance(config_copy(scene, tmp_path / "reversed", reverse=True), n, tally)
+    assert reversed_.returncode == 1
+    assert f"unit in {expected['out']} out {expected['in']}" in reversed_.stdout
+    assert "REVERSED LINE" in reversed_.stdout and "swap a and b of door" in reversed_.stdout
