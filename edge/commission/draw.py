@@ -14,6 +14,14 @@ def in_normal(a, b) -> np.ndarray:
     return n / (np.hypot(*n) + 1e-9)
 
 
+def describe_line(line) -> str:
+    """A line in words an installer can check against the image (image y points down)."""
+    nx, ny = in_normal(line.a, line.b)
+    towards = ("the bottom" if ny > 0 else "the top") if abs(ny) >= abs(nx) else ("the right" if nx > 0 else "the left")
+    (ax, ay), (bx, by) = line.a, line.b
+    return f"from ({ax:.3f}, {ay:.3f}) to ({bx:.3f}, {by:.3f}); `in` is walking towards {towards} of the image"
+
+
 def overlay(image: np.ndarray, lines, zones, faces, trails, min_face_px: int, counts: dict) -> np.ndarray:
     """lines: config Lines; zones: config Zones; faces: (box, track id or None); trails: track id -> centres (px)."""
     out = image.copy()

@@ -180,3 +180,56 @@ def test_acceptance_agrees_with_the_scene_and_flags_a_reversed_line(entrance, tm
     assert reversed_.returncode == 1
     assert f"unit in {expected['out']} out {expected['in']}" in reversed_.stdout
     assert "REVERSED LINE" in reversed_.stdout and "swap a and b of door" in reversed_.stdout
+
+
+def test_the_report_fills_every_field_and_holds_no_image(entrance, tmp_path):
+    """After the page (a session and the reference) and the acceptance test, with mutual TLS to a real broker."""
+    from footfall.devserver.services import Mosquitto, ensure_installed
+    from pki import Ca
+
+    scene, expected = entrance
+    ca = Ca(tmp_path / "pki")
+    server_crt, server_key = ca.issue("broker", server=True)
+    crt, key = ca.issue("entrance")
+    ensure_installed(("mosquitto",))
+    port = free_port()
+    broker = Mosquitto("mosquitto", tmp_path / "broker", free_port())
+    broker.extra_conf = "\n".join([f"listener {port} 127.0.0.1", f"cafile {ca.crt}", f"certfile {server_crt}",
+                                   f"keyfile {server_key}", "require_certificate true", "use_identity_as_username true"])
+    broker.start()
+    try:
+        config = config_copy(scene, tmp_path)
+        cfg = yaml.safe_load(config.read_text())
+        cfg["mqtt"] = {"host": "127.0.0.1", "port": port,
+                       "tls": {"ca": str(ca.crt), "cert": str(crt), "key": {"file": str(key)}}}
+        config.write_text(yaml.safe_dump(cfg))
+        n = expected["in"] + expected["out"]
+        assert acceptance(config, n, f"in={expected['in']},out={expected['out']}").returncode == 0
+        stored = commission_reference(scene, tmp_path / "state")
+        out = tmp_path / "report.md"
+        p = subprocess.run(CLI + ["commission", "--config", str(config), "--report", str(out), "--height", "2.6",
+                                  "--tilt", "30"], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+    finally:
+        broker.stop()
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| |")]
+    assert len(rows) >= 14 and not [r for r in rows if "not run" in r or "FAILED" in r or "None" in r], text
+    for field in ("mounting height | 2.6 m", "tilt below horizontal | 30°", "face height at line door | median",
+                  "line door | from (0.020, 0.500) to (0.980, 0.500); `in` is walking towards the bottom",
+                  "stage times (mean) | detect", "sface_dynint8.tflite | sha256", f"PUBACK (QoS 1) from 127.0.0.1:{port}",
+                  "client certificate expires | 20", "agreement | 100%: passed", f"signature | {stored.signature}"):
+        assert field in text, (field, text)
+    assert "No image is part of this report" in text and "data:image" not in text and "![" not in text
+
+
+def commission_reference(scene: Path, state: Path) -> reference.Reference:
+    """The reference view as the page's button keeps it: the background of the first frames."""
+    import cv2
+
+    background = reference.Background()
+    cap = cv2.VideoCapture(str(scene / "entrance.mp4"))
+    for _ in range(20):
+        background.add(cap.read()[1])
+    cap.release()
+    return reference.save(state, background.edges())
