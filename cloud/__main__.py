@@ -1,6 +1,8 @@
 """footfall-cloud: the aggregator's command line."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from footfall.protocol.configfile import validate_config_command
@@ -48,6 +50,25 @@ main.add_command(token_group)
 from .report.cli import report_group  # noqa: E402  (email reports: cloud/report)
 
 main.add_command(report_group)
+
+
+@main.command("sites")
+@click.option("--inventory", required=True, type=click.Path(exists=True, path_type=Path),
+              help="the edge units' inventory, e.g. ansible/inventories/<fleet>/hosts.yml")
+@click.option("--vault-password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", "into_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a cloud.yaml whose sites are replaced (the whole file is printed, validated)")
+def sites_command(inventory: Path, vault_password_file: Path | None, into_file: Path | None) -> None:
+    """Print cloud.yaml's sites (entrances, stores and their zones) from the edge inventory: ids cannot drift."""
+    import yaml
+
+    from .inventory import InventoryError, dump, generate
+
+    try:
+        into = yaml.safe_load(into_file.read_text()) if into_file else None
+        click.echo(dump(generate(inventory, vault_password_file, into)), nl=False)
+    except (InventoryError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
 
 if __name__ == "__main__":
     main()
