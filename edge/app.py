@@ -163,7 +163,7 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
     frames = source.frames()
     if is_file and not fast:
         frames = paced(frames, stop)
-    from footfall.edge.capture import reference
+    from footfall.edge.capture import reference, service_status
 
     stored = reference.load(cfg.outbox.dir)  # the view commissioned here: a restart must not re-learn a moved one
     if stored is None:
@@ -177,6 +177,8 @@ def run(cfg: EdgeConfig, fast: bool = False, stop: threading.Event | None = None
 
     def emit(m) -> None:
         outbox.put(m.seq, topic_for(cfg.site, cfg.device, m.kind), encode(m))
+        if m.kind == "health":  # for `footfall-edge check`, which cannot open a camera this process holds
+            service_status.write(cfg.outbox.dir, m.fps, m.camera, m.dropped_frames)
 
     notify.send("READY=1")
     log.info("edge %s/%s running: %s, privacy level %s", cfg.site, cfg.device, cam.display_source, cfg.privacy.level)

@@ -111,11 +111,22 @@ def _models(cfg: EdgeConfig) -> str:
 
 
 def _frames(cfg: EdgeConfig) -> str:
-    """Frames arrive, and show the view stored at commissioning (the `moved` check's reference)."""
-    from .capture import reference
+    """Frames arrive, and show the view stored at commissioning (the `moved` check's reference). While the service
+    runs (it holds the camera) its own report says so instead."""
+    from .capture import reference, service_status
     from .capture.monitor import FeedMonitor
     from .probe import first_frames
 
+    running = service_status.fresh(cfg.outbox.dir, within_s=3 * cfg.health_interval_s)
+    if running is not None:
+        camera, fps = running["camera"], running["fps"]
+        if camera == "moved":
+            raise ValueError("camera: moved: the running service's view no longer matches the one stored at "
+                             f"commissioning ({reference.path_in(cfg.outbox.dir)}); re-aim or commission again")
+        if camera != "ok" or fps <= 0:
+            raise ValueError(f"camera.source {cfg.camera.display_source}: the running service reports the camera "
+                             f"{camera} at {fps:g} fps")
+        return f"the running service reads {fps:g} fps, camera ok (view as commissioned, or none stored)"
     frames = first_frames(cfg)
     h, w = frames[0].image.shape[:2]
     got = f"{len(frames)} frames {w}x{h}"

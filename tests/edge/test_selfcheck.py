@@ -206,13 +206,18 @@ def test_a_restarted_unit_whose_view_was_turned_reports_moved(tmp_path, broker, 
     commission_view(view, tmp_path / "state")
     rec = Recorder(broker.port, "footfall/v1/mall-west/entrance-north/health")
     try:
-        states = {}
+        states, checks = {}, {}
         for name, video in (("same", view), ("turned", turned)):
             rec.messages.clear()
             config = live_config(tmp_path, video, broker.port)
             subprocess.run(CLI + ["run", "--config", str(config), "--fast"], check=True, capture_output=True, timeout=120)
             assert rec.wait_for(lambda ms: len(ms) >= 1, 10), name
             states[name] = [json.loads(p)["camera"] for _, p in rec.messages]
+            # check on a unit whose service ran moments ago asks the service (a USB camera opens only once)
+            checks[name] = check(config)
         assert set(states["same"]) == {"ok"} and set(states["turned"]) == {"moved"}, states
+        assert checks["same"][0] == 0 and "the running service reads" in checks["same"][1]["camera frames"]["detail"]
+        assert checks["turned"][0] == 1
+        assert checks["turned"][1]["camera frames"]["detail"].startswith("camera: moved: the running service's view")
     finally:
         rec.close()
