@@ -40,8 +40,19 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, obj, status: int = 200) -> None:
         self._send(status, json.dumps(obj).encode(), "application/json")
 
+    def _local(self) -> bool:
+        """Asked for by its loopback name: a page elsewhere cannot reach the unit through the installer's browser by
+        pointing its own host name at 127.0.0.1 (DNS rebinding), for frames or for changes."""
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        if host in ("127.0.0.1", "localhost", "[::1]"):
+            return True
+        self._send(HTTPStatus.FORBIDDEN, b"local requests only", "text/plain")
+        return False
+
     def do_GET(self) -> None:
         view = self.server.view
+        if not self._local():
+            return
         if self.path == "/":
             self._send(200, PAGE.encode(), "text/html; charset=utf-8")
         elif self.path == "/state":
@@ -69,10 +80,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(jpeg)
 
     def do_POST(self) -> None:
-        # a page on another site must not drive the unit through the installer's browser (DNS rebinding, CSRF)
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
-        if host not in ("127.0.0.1", "localhost", "[::1]") or self.headers.get("Content-Type") != "application/json":
-            return self._send(HTTPStatus.FORBIDDEN, b"local JSON requests only", "text/plain")
+        if not self._local():
+            return
+        if self.headers.get("Content-Type") != "application/json":  # no cross-site form can send this (CSRF)
+            return self._send(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, b"JSON only", "text/plain")
         length = int(self.headers.get("Content-Length") or 0)
         try:
             body = json.loads(self.rfile.read(length) or b"{}")

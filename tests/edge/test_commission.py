@@ -141,6 +141,10 @@ def test_the_page_shows_the_line_counts_of_the_scene_and_takes_a_new_line(entran
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
         assert refused.value.code == 403 and proc.poll() is None
+        with pytest.raises(urllib.error.HTTPError) as refused:  # nor read its frames
+            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/frame.jpg",
+                                                          headers={"Host": "evil.example"}), timeout=5)
+        assert refused.value.code == 403
         page.click("#stop")
         assert proc.wait(timeout=20) == 0
         assert not errors, errors
