@@ -50,7 +50,8 @@ def overlay(image: np.ndarray, lines, zones, faces, trails, min_face_px: int, co
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
         label = f"{size}px" + (f" #{track}" if track is not None else "")
         cv2.putText(out, label, (x1, max(y1 - 6, 14)), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
-    for centres in trails.values():
+    for track, centres in trails.items():
         if len(centres) > 1:
             cv2.polylines(out, [np.array(centres, np.int32)], False, TRACK, max(1, thick - 1))
+            cv2.putText(out, f"#{track}", (centres[-1][0] + 6, centres[-1][1]), cv2.FONT_HERSHEY_SIMPLEX, 0.6, TRACK, 2)
     return out

@@ -101,13 +101,15 @@ def test_the_page_shows_the_line_counts_of_the_scene_and_takes_a_new_line(entran
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"http://127.0.0.1:{port}/")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.wait_for_function("Number(document.querySelector('#counts td.in')?.textContent) >= 1", timeout=90_000)
+        page.screenshot(path=str(SHOTS / "entrance-live.png"), full_page=True)  # a walker just counted
         page.wait_for_function("document.getElementById('state').textContent === 'ended'", timeout=90_000)
         row = page.locator("#counts tr[data-line=door]")
         assert row.locator(".in").inner_text() == str(expected["in"])
         assert row.locator(".out").inner_text() == str(expected["out"])
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")  # the MJPEG preview shows
         assert "px" in page.locator("#faces tbody").inner_text()  # face sizes measured at the line
-        SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "entrance-counted.png"), full_page=True)
 
         # draw a new line: a then b, clicked on the preview
