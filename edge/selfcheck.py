@@ -117,7 +117,13 @@ def _frames(cfg: EdgeConfig) -> str:
     from .capture.monitor import FeedMonitor
     from .probe import first_frames
 
-    running = service_status.fresh(cfg.outbox.dir, within_s=3 * cfg.health_interval_s)
+    within = 3 * cfg.health_interval_s
+    running = service_status.fresh(cfg.outbox.dir, within)
+    if running is None and service_status.service_active():  # just (re)started: it holds the camera already
+        running = service_status.await_fresh(cfg.outbox.dir, within, wait_s=cfg.health_interval_s + 10)
+        if running is None:
+            raise ValueError(f"camera.source {cfg.camera.display_source}: the running service reported no camera "
+                             f"state in {cfg.health_interval_s + 10} s (journalctl -u footfall-edge)")
     if running is not None:
         camera, fps = running["camera"], running["fps"]
         if camera == "moved":

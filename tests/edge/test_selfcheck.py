@@ -221,3 +221,16 @@ def test_a_restarted_unit_whose_view_was_turned_reports_moved(tmp_path, broker, 
         assert checks["turned"][1]["camera frames"]["detail"].startswith("camera: moved: the running service's view")
     finally:
         rec.close()
+
+
+def test_a_service_that_just_started_is_waited_for(tmp_path):
+    """Its first camera report comes one health interval after a start: check waits for it, not for ever."""
+    import threading
+
+    from footfall.edge.capture import service_status
+
+    assert service_status.await_fresh(tmp_path, within_s=10, wait_s=0.3, poll_s=0.05) is None
+    threading.Timer(0.3, service_status.write, (tmp_path, 14.9, "ok", 0)).start()
+    status = service_status.await_fresh(tmp_path, within_s=10, wait_s=5, poll_s=0.05)
+    assert status is not None and status["fps"] == 14.9 and status["camera"] == "ok"
+    assert service_status.fresh(tmp_path, within_s=-1) is None  # an old report is no news of a running service
