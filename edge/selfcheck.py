@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from footfall.protocol.configfile import SecretError
+
 from .config import EdgeConfig
 from .identify.codes import MIN_SECRET_BYTES
 from .probe import ProbeError
@@ -31,7 +33,10 @@ class Result:
 
 
 def _site_secret(cfg: EdgeConfig) -> str:
-    secret = cfg.read_site_secret()
+    try:
+        secret = cfg.read_site_secret()
+    except (SecretError, RuntimeError) as e:
+        raise ValueError(f"site_secret: {e}") from None
     if secret is None:
         return "not needed at privacy level counts"
     if len(secret) < MIN_SECRET_BYTES:
@@ -66,10 +71,16 @@ def _tls(cfg: EdgeConfig) -> str:
     tls = cfg.mqtt.tls
     if tls is None:
         return "plain MQTT (no tls section)"
-    context = ssl.create_default_context(cafile=str(tls.ca))
+    try:
+        context = ssl.create_default_context(cafile=str(tls.ca))
+    except (OSError, ssl.SSLError) as e:
+        raise ValueError(f"mqtt.tls.ca: {tls.ca}: {e}") from None
     if tls.cert is None:  # the fleet's broker refuses clients without one (require_certificate)
         raise ValueError(f"mqtt.tls.cert: a CA is set ({tls.ca}) but no client certificate and key")
-    context.load_cert_chain(str(tls.cert), str(tls.key.path))  # raises when the key is not the certificate's
+    try:
+        context.load_cert_chain(str(tls.cert), str(tls.key.path))
+    except (OSError, ssl.SSLError) as e:
+        raise ValueError(f"mqtt.tls.cert / mqtt.tls.key: {tls.cert} and its key do not load as a pair: {e}") from None
     return f"CA {tls.ca}, client certificate {tls.cert} matches its key"
 
 

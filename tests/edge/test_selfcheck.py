@@ -71,7 +71,7 @@ def test_each_broken_part_fails_by_name(tmp_path):
     code, results = check(config, "--offline", FOOTFALL_MODELS_DIR=str(tampered))
     assert code == 1
     assert not results["site secret"]["ok"] and "at least 16" in results["site secret"]["detail"]
-    assert not results["mqtt tls"]["ok"]
+    assert results["mqtt tls"]["detail"].startswith("mqtt.tls.cert / mqtt.tls.key:")
     assert not results["models"]["ok"] and "does not match SHA256SUMS" in results["models"]["detail"]
 
 
@@ -108,7 +108,8 @@ def test_credentials_come_from_the_credentials_directory(tmp_path):
     assert check(config, "--offline", CREDENTIALS_DIRECTORY=str(creds))[0] == 0
     config = write_config(tmp_path, site_secret={"credential": "site-secret"})
     code, results = check(config, "--offline")  # no CREDENTIALS_DIRECTORY: not run by systemd
-    assert code == 1 and "CREDENTIALS_DIRECTORY" in results["site secret"]["detail"]
+    assert code == 1 and results["site secret"]["detail"].startswith("site_secret: credential 'site-secret'")
+    assert "CREDENTIALS_DIRECTORY" in results["site secret"]["detail"]
     assert check(config, "--offline", CREDENTIALS_DIRECTORY=str(creds))[0] == 0
 
 
