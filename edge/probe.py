@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import paho.mqtt.client as mqtt
 
+from footfall.protocol.topics import PROBE_KIND
+
 from .capture.frame import Frame
 from .config import EdgeConfig
-
-CHECK_KIND = "check"  # footfall/v1/<site>/<device>/check: below the device's own prefix, which the ACL allows
 
 
 class ProbeError(RuntimeError):
@@ -26,7 +26,7 @@ class ProbeError(RuntimeError):
 
 
 def check_topic(cfg: EdgeConfig) -> str:
-    return f"footfall/v1/{cfg.site}/{cfg.device}/{CHECK_KIND}"
+    return f"footfall/v1/{cfg.site}/{cfg.device}/{PROBE_KIND}"  # below its own prefix: the ACL allows it
 
 
 @dataclass(frozen=True)

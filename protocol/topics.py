@@ -20,6 +20,11 @@ class Kind(StrEnum):
     ALERTS = "alerts"
 
 
+# `footfall-edge check` publishes one QoS 1 message to footfall/v1/<site>/<device>/check (below the unit's own prefix,
+# which the broker's ACL allows) to prove a real PUBACK; the aggregator drops it unread, neither stored nor parked.
+PROBE_KIND = "check"
+
+
 class TopicError(ValueError):
     pass
 

@@ -13,6 +13,7 @@ from footfall.cloud.link.linker import SiteLinker
 from footfall.cloud.store.points import linked_points, points_for
 from footfall.protocol import ProtocolError, VisitMessage, decode, encode, parse_message
 from footfall.protocol.contract import period_policy
+from footfall.protocol.topics import PROBE_KIND
 
 from .state import IngestState
 
@@ -30,6 +31,7 @@ class Outcome(Enum):
     DUPLICATE = "duplicate"
     PARKED = "parked"
     NOT_MINE = "not_mine"
+    PROBE = "probe"  # a unit's `footfall-edge check` message: only its PUBACK mattered
 
 
 class Handler:
@@ -71,6 +73,8 @@ class Handler:
         linker.expired.clear()
 
     def handle(self, topic: str, payload: bytes) -> Outcome:
+        if topic.rpartition("/")[2] == PROBE_KIND:
+            return self._count(Outcome.PROBE)
         kept = payload  # what the linker's checkpoint keeps of a coded visit
         try:
             message = parse_message(topic, payload)
