@@ -23,6 +23,7 @@ DEAD_LETTER_TOPIC = "footfall-deadletter/v1"  # outside footfall/v1/#: the aggre
 # ahead. Its times are moved back by how far its `ts` (when it was made) is ahead of its arrival: right to within the
 # delivery delay, where parking it would lose its counts (docs/protocol.md, "Device clocks").
 MAX_FUTURE_S = 300.0
+MAX_RESTAMP_S = 86400.0  # further ahead than a day is no drift but garbage or a forgery: parked
 TIME_FIELDS = ("ts", "interval_start", "first_seen", "last_seen", "seen_at")
 
 
@@ -81,6 +82,8 @@ class Handler:
             if message.site not in self.sites:
                 raise ProtocolError("site", f"unknown site {message.site!r}")
             ahead = message.ts.timestamp() - self.clock()
+            if ahead > MAX_RESTAMP_S:
+                raise ProtocolError("ts", f"{message.ts.isoformat()} is more than a day in the future")
             if ahead > MAX_FUTURE_S:
                 message, kept = self._restamp(message, ahead)
             policy = self.sites[message.site].linkability

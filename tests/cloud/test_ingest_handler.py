@@ -44,6 +44,7 @@ def test_bad_messages_are_parked_with_a_reason_and_logged_once(tmp_path, caplog)
         (topic, b"{not json either"),
         (topic_for("mall", "door-1", "visits"), encode(counts())),
         (topic_for("elsewhere", "door-1", "counts"), encode(counts(site="elsewhere"))),
+        (topic, encode(counts().model_copy(update={"ts": NOW + timedelta(days=2)}))),
         ("footfall/v1/mall", encode(counts())),
         (topic, b"x" * 100_000),
     ]
@@ -52,7 +53,7 @@ def test_bad_messages_are_parked_with_a_reason_and_logged_once(tmp_path, caplog)
     assert outcomes == [Outcome.PARKED] * len(cases)
     reasons = [json.loads(p)["reason"] for p in parked]
     assert reasons[0].startswith("payload: not JSON") and "kind" in reasons[2] and "unknown site" in reasons[3]
-    assert reasons[4].startswith("topic:") and "exceeds" in reasons[5]
+    assert "more than a day in the future" in reasons[4] and reasons[5].startswith("topic:") and "exceeds" in reasons[6]
     assert caplog.text.count("not JSON") == 1  # two broken JSONs, one log line
     assert state.pending()[1] == []
 
