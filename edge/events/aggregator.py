@@ -16,9 +16,11 @@ from .geometry import CountingLine, Zone
 # from the line crossed it unseen: counted when it finishes, as a low-confidence crossing.
 INFER_BAND = 0.12  # first seen at most this far past the line (normalised image distance)
 INFER_TRAVEL = 0.15  # and then at least this much farther away from it
-# a step over the line and back within this long (before the interval is sent) counts neither way: a walker who
-# hesitates on the line and pauses there before turning back takes 3-5 s
-RETRACT_S = 5.0
+# A step over the line and back (before the interval is sent) counts neither way when it came back within
+# RETRACT_S, or never went further past the line than HESITATE_DEPTH however long it stood there: someone who
+# hesitates on the line and pauses before turning back. Walkers who really cross and come back go further.
+RETRACT_S = 3.0
+HESITATE_DEPTH = 0.06  # normalised image distance past the line
 LOOKING_FRONTAL = 0.5  # geometry score (size x frontalness) above which a detected face is looking at the camera
 MIN_VIEW_S = 0.5  # a passer-by who looked at least this long is a viewer
 
@@ -38,6 +40,7 @@ class _TrackState:
     zone_time: dict[str, float] = field(default_factory=dict)
     looked_s: float = 0.0
     displays: set[str] = field(default_factory=set)
+    depth: dict[str, float] = field(default_factory=dict)  # line -> farthest past it since its last crossing
 
 
 @dataclass
@@ -130,7 +133,9 @@ class EventAggregator:
                     if side != 0:
                         if prev != 0 and side != prev and line.within_extent(p):
                             self._cross(st, line.id, "in" if side > 0 else "out", ts)
+                            st.depth[line.id] = 0.0
                         st.sides[line.id] = side
+                        st.depth[line.id] = max(st.depth.get(line.id, 0.0), abs(line.signed_distance(p)))
             for zone in self.zones:
                 inside = zone.contains(p)
                 if inside:
@@ -160,8 +165,9 @@ class EventAggregator:
     def _cross(self, st: _TrackState, line: str, direction: str, ts: float) -> None:
         iv = self.current
         last = st.crossings[-1] if st.crossings else None
-        if (last and last[0] == line and last[1] != direction and ts - last[2] <= RETRACT_S
-                and last[3] == iv.start):  # stepped over and back: withdraw the crossing, count nothing
+        if (last and last[0] == line and last[1] != direction and last[3] == iv.start
+                and (ts - last[2] <= RETRACT_S or st.depth.get(line, 0.0) <= HESITATE_DEPTH)):
+            # stepped over and back: withdraw the crossing, count nothing
             iv.lines[line][0 if last[1] == "in" else 1] -= 1
             st.crossings.pop()
             self.crossings["withdrawn"] += 1
