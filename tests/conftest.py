@@ -12,6 +12,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Tests of a module that share a module-scoped fixture run in one xdist worker (`--dist loadgroup`), so the
+    fixture (a scene through the real path, a Debian root, a browser with seeded data) is made once, not once per
+    worker that happens to get one of them."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        defs = getattr(item, "_fixtureinfo", None)
+        if defs and any(d[-1].scope == "module" for d in defs.name2fixturedefs.values() if d):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session")
 def influxd(tmp_path_factory):
     """One real influxd per test process (each xdist worker has its own); tests get their own database on it."""
