@@ -72,7 +72,8 @@ def test_any_arrival_order_gives_the_figures_of_time_order(scene_visits):
     fig = figures(want)
     period = visits[0].period
     people = link.visitors(period)
-    assert people == fig[("footfall_visitors,scope=site,site=mall-demo", "unique")] >= len(truth["visitors"])
+    # the site's visitors are the linked visitors seen coming in (a code seen only at a display or a store is not)
+    assert people >= fig[("footfall_visitors,scope=site,site=mall-demo", "unique")] >= len(truth["visitors"])
     flows = {(s.split(",from=")[1].split(",")[0], s.split(",to=")[1]): n for (s, _), n in fig.items()
              if s.startswith("footfall_flow")}
     true_flows = {tuple(k.split(" -> ")): n for k, n in truth_flows(truth, scene_site(out, truth)).items()}
