@@ -944,14 +944,17 @@ def ingest_kill(rig: Rig, kills: int = 2, down_s: float = RESTART_S, stream_s: f
     with Trial(rig, "ingest_kill") as t:
         t.ingest.start()
         fired = threading.Event()
-        visits = [0]
+        visits, due = [0], [every]
 
         def on_message(topic: str, payload: bytes) -> None:
-            if topic.endswith("/visits") and not fired.is_set():
+            # every visit counts, those published while the ingest is down too: the next kill comes with the first
+            # visit at or past the due one after the restart
+            if topic.endswith("/visits"):
                 visits[0] += 1
-                if visits[0] % every == 0:
+                if visits[0] >= due[0] and not fired.is_set():
                     t.ingest.kill()
                     fired.set()
+                    due[0] = visits[0] + every
 
         t.recorder.hooks.append(on_message)
         t.edge.start(0, n, paced=paced)
