@@ -89,9 +89,9 @@ def fleet(d: Directory, site_id: str, status_of) -> dict:
     return {"site": site_id, "devices": devices}
 
 
-def alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime | None = None) -> dict:
-    d.site(site_id)
-    now = now or datetime.now(timezone.utc)
+def device_alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime, data_gaps: list[dict]) -> list[dict]:
+    """Every device's health alerts in the range (offline, camera not ok, clock not synced) and the given data gaps,
+    as alert rows in no particular order; fleet.alerts() and the reports' data-quality box share it."""
     end = min(r.end, now).timestamp()
     rows = d.db.query(f"SELECT camera, clock_synced FROM footfall_health WHERE site = {lit(site_id)} AND {r.influx()} GROUP BY device")
     per: dict[str, list[dict]] = {}
@@ -103,8 +103,15 @@ def alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime | 
         out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end,
                              status_of(site_id, dev) if live else None)
     out = [{**a, "started": _iso(a["started"], r), "ended": _iso(a["ended"], r)} for a in out]
-    for g in gaps(d, site_id, r, now)["gaps"]:
+    for g in data_gaps:
         out.append({"device": g["device"], "kind": "data gap", "started": g["started"], "ended": g["ended"]})
+    return out
+
+
+def alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime | None = None) -> dict:
+    d.site(site_id)
+    now = now or datetime.now(timezone.utc)
+    out = device_alerts(d, site_id, r, status_of, now, gaps(d, site_id, r, now)["gaps"])
     out += report_alerts(d, site_id, r)  # email summaries that could not be sent
     out.sort(key=lambda a: (a["started"], a["device"], a["kind"]))
     return {"site": site_id, "alerts": out}

@@ -7,9 +7,9 @@ gaps.MIN_GAP_INTERVALS minutes, plus each device's last point for a gap still op
 output (tests/report/test_report_quality.py compares the two on seeded data)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from .fleet import _iso, health_alerts
+from .fleet import device_alerts
 from .gaps import COUNT_FIELDS, MIN_GAP_INTERVALS
 from .influxql import lit
 from .intervals import TimeRange
@@ -66,21 +66,9 @@ def data_gaps(d: Directory, site_id: str, r: TimeRange, now: datetime | None = N
 
 def alerts(d: Directory, site_id: str, r: TimeRange, status_of=lambda s, dev: DeviceStatus(),
            now: datetime | None = None) -> list[dict]:
-    """fleet.alerts(...)["alerts"], the data gaps from data_gaps()."""
+    """fleet.alerts(...)["alerts"] without the reports' own, the data gaps from data_gaps()."""
     now = now or datetime.now(timezone.utc)
-    end = min(r.end, now).timestamp()
-    rows = d.db.query(f"SELECT camera, clock_synced FROM footfall_health WHERE site = {lit(site_id)} AND {r.influx()} GROUP BY device")
-    per: dict[str, list[dict]] = {}
-    for row in rows:
-        per.setdefault(row["device"], []).append(row)
-    out = []
-    live = r.end >= now - timedelta(minutes=5)  # as fleet.alerts: the broker's status is about now, not a past range
-    for dev in sorted(set(per) | set(d.devices(site_id))):
-        out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end,
-                             status_of(site_id, dev) if live else None)
-    out = [{**a, "started": _iso(a["started"], r), "ended": _iso(a["ended"], r)} for a in out]
-    for g in data_gaps(d, site_id, r, now):
-        out.append({"device": g["device"], "kind": "data gap", "started": g["started"], "ended": g["ended"]})
+    out = device_alerts(d, site_id, r, status_of, now, data_gaps(d, site_id, r, now))
     out.sort(key=lambda a: (a["started"], a["device"], a["kind"]))
     return out
 
