@@ -77,7 +77,10 @@ def wait_queued(state: Path, n: int, timeout: float) -> list[int]:
     """The outbox's sequence numbers once it holds at least n messages."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        queued = outbox_seqs(state) if (state / "outbox.sqlite").exists() else []
+        try:
+            queued = outbox_seqs(state) if (state / "outbox.sqlite").exists() else []
+        except sqlite3.OperationalError:  # the unit has created the file but not yet its table
+            queued = []
         if len(queued) >= n:
             return queued
         time.sleep(0.5)
