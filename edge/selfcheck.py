@@ -147,6 +147,10 @@ def _frames(cfg: EdgeConfig) -> str:
     frames = first_frames(cfg)
     h, w = frames[0].image.shape[:2]
     got = f"{len(frames)} frames {w}x{h}"
+    dark_level = FeedMonitor().dark_level  # the running service's `dark`, judged on the probe's frames at once
+    if (level := max(float(f.image.mean()) for f in frames)) < dark_level:
+        raise ValueError(f"camera: dark: {got} with a mean grey level of {level:.1f} (below {dark_level:g}); "
+                         f"uncover the lens or light the scene")
     stored = reference.load(cfg.outbox.dir)
     if stored is None:
         return f"{got}; no reference view stored yet (footfall-edge commission stores it)"

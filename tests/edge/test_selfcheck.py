@@ -137,6 +137,12 @@ def views(tmp_path_factory):
     return write_video(d / "view.mp4", scene, 7), write_video(d / "turned.mp4", turned, 7)
 
 
+@pytest.fixture(scope="module")
+def covered(tmp_path_factory) -> Path:
+    """The same camera with its lens covered: a near-black, noisy feed."""
+    return write_video(tmp_path_factory.mktemp("covered") / "covered.mp4", np.full((360, 640, 3), 4.0, np.float32), 7)
+
+
 def commission_view(video: Path, state: Path) -> reference.Reference:
     background = reference.Background()
     cap = cv2.VideoCapture(str(video))
@@ -156,7 +162,7 @@ def live_config(tmp_path: Path, video: Path, port: int, **overrides) -> Path:
 
 
 @pytest.mark.integration
-def test_live_checks_need_frames_the_commissioned_view_and_a_puback(tmp_path, broker, views):
+def test_live_checks_need_frames_the_commissioned_view_and_a_puback(tmp_path, broker, views, covered):
     view, turned = views
     config = live_config(tmp_path, view, broker.port)
     code, results = check(config)
@@ -171,6 +177,9 @@ def test_live_checks_need_frames_the_commissioned_view_and_a_puback(tmp_path, br
 
     code, results = check(live_config(tmp_path, turned, broker.port))  # knocked askew since commissioning
     assert code == 1 and results["camera frames"]["detail"].startswith("camera: moved:"), results
+
+    code, results = check(live_config(tmp_path, covered, broker.port))  # lens covered (or lights off)
+    assert code == 1 and results["camera frames"]["detail"].startswith("camera: dark:"), results
 
     code, results = check(live_config(tmp_path, tmp_path / "no-such-camera.mp4", broker.port))
     assert code == 1 and results["camera frames"]["detail"].startswith("camera.source"), results
