@@ -46,6 +46,9 @@ class Site(Strict):
     linkability: PeriodPolicy = "daily"
     stores: list[Store] = Field(default_factory=list)
     entrances: list[Id] = Field(default_factory=list, description="devices whose `in` visits start a trip (returning visitors)")
+    reversed_entrances: list[Id] = Field(
+        default_factory=list, description="entrances whose `in` arrow points out of the site (the second unit of a "
+        "two-unit door, facing the leavers): their in and out are swapped at ingest, so stored figures are the site's")
     match_max_distance: int = Field(default=MATCH_MAX_DISTANCE, ge=1, le=CODE_BITS - 1,
                                     description=f"Hamming distance (of {CODE_BITS}) linking two visits")
     # How late a coded visit may arrive and still be linked (docs/linking.md): a code period's visitors are kept
@@ -53,6 +56,12 @@ class Site(Strict):
     # of it arriving later are late: stored as visits (footfall), not linked, counted per device (fleet view).
     link_grace_s: float = Field(default=7200.0, ge=60.0, le=86400.0,
                                 description="seconds an old code period keeps linking after the next one began")
+
+    @model_validator(mode="after")
+    def _reversed_are_entrances(self) -> "Site":
+        if stray := sorted(set(self.reversed_entrances) - set(self.entrances)):
+            raise ValueError(f"reversed_entrances {stray} are not in entrances")
+        return self
 
 
 class Api(Strict):

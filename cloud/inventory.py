@@ -52,7 +52,8 @@ def device_id(host: str, hv: dict) -> str:
 
 
 def site_layout(hostvars: dict, hosts: list[str]) -> list[dict]:
-    """One cloud site per footfall_site: its entrances (entrance units) and stores (store units' zones)."""
+    """One cloud site per footfall_site: its entrances (entrance units, the reversed ones of two-unit doors named) and
+    stores (store units' zones)."""
     by_site: dict[str, list[str]] = defaultdict(list)
     for host in hosts:
         hv = hostvars.get(host, {})
@@ -72,11 +73,15 @@ def site_layout(hostvars: dict, hosts: list[str]) -> list[dict]:
         period = agreed("footfall_privacy.rotation.period",
                         lambda hv: ((hv.get("footfall_privacy") or {}).get("rotation") or {}).get("period", "daily"))
         name = agreed("footfall_site_name", lambda hv: hv.get("footfall_site_name", ""))
-        entrances, stores = [], defaultdict(list)
+        entrances, reversed_entrances, stores = [], [], defaultdict(list)
         for host in members:
             hv = hostvars[host]
+            if hv.get("footfall_entrance_reversed") and hv["footfall_role"] != "entrance":
+                raise InventoryError(f"{host}: footfall_entrance_reversed applies to entrance units only")
             if hv["footfall_role"] == "entrance":
                 entrances.append(device_id(host, hv))
+                if hv.get("footfall_entrance_reversed"):  # the second unit of a two-unit door, facing the leavers
+                    reversed_entrances.append(device_id(host, hv))
             elif hv["footfall_role"] == "store":
                 zones = [z["id"] for z in hv.get("footfall_zones") or []]
                 if not zones:
@@ -85,6 +90,7 @@ def site_layout(hostvars: dict, hosts: list[str]) -> list[dict]:
                 stores[hv.get("footfall_store") or device_id(host, hv)] += zones
         site_cfg = {"id": site, **({"name": name} if name else {}), "timezone": timezone, "linkability": period,
                     "entrances": sorted(entrances),
+                    **({"reversed_entrances": sorted(reversed_entrances)} if reversed_entrances else {}),
                     "stores": [{"id": store, "zones": sorted(set(z))} for store, z in sorted(stores.items())]}
         Site.model_validate(site_cfg)  # a bad id or time zone is refused here, naming the field
         sites.append(site_cfg)

@@ -11,7 +11,7 @@ from enum import Enum
 
 from footfall.cloud.link.linker import SiteLinker
 from footfall.cloud.store.points import linked_points, points_for
-from footfall.protocol import ProtocolError, VisitMessage, decode, encode, parse_message
+from footfall.protocol import CountsMessage, ProtocolError, VisitMessage, decode, encode, parse_message
 from footfall.protocol.contract import period_policy
 from footfall.protocol.topics import PROBE_KIND
 
@@ -35,6 +35,16 @@ class Outcome(Enum):
     PROBE = "probe"  # a unit's `footfall-edge check` message: only its PUBACK mattered
 
 
+def site_oriented(message: CountsMessage | VisitMessage) -> CountsMessage | VisitMessage:
+    """A reversed entrance's message as the site sees it: its lines' in and out swapped, its visits' direction too
+    (the linker starts trips at `in` visits). Zones and displays have no direction."""
+    if isinstance(message, CountsMessage):
+        lines = [row.model_copy(update={"in_": row.out, "out": row.in_}) for row in message.lines]
+        return message.model_copy(update={"lines": lines})
+    flipped = {"in": "out", "out": "in"}.get(message.direction or "", message.direction)
+    return message.model_copy(update={"direction": flipped})
+
+
 class Handler:
     def __init__(self, state: IngestState, sites: dict, park: Callable[[bytes], None],
                  owns: Callable[[str], bool] = lambda site: True, clock: Callable[[], float] = time.time):
@@ -50,6 +60,7 @@ class Handler:
         self.late: Counter[tuple[str, str]] = Counter()  # (site, device) -> coded visits too late to link
         self.restamped: Counter[tuple[str, str]] = Counter()  # (site, device) -> messages from a clock ahead
         self._late_logged: set[tuple[str, str, str]] = set()
+        self.reversed = {sid: set(site.reversed_entrances) for sid, site in sites.items()}
         for sid, linker in self.linkers.items():
             self._restore(sid, linker)
 
@@ -86,6 +97,9 @@ class Handler:
                 raise ProtocolError("ts", f"{message.ts.isoformat()} is more than a day in the future")
             if ahead > MAX_FUTURE_S:
                 message, kept = self._restamp(message, ahead)
+            if message.device in self.reversed.get(message.site, ()) and isinstance(message, (CountsMessage, VisitMessage)):
+                message = site_oriented(message)
+                kept = encode(message)
             policy = self.sites[message.site].linkability
             if isinstance(message, VisitMessage) and message.period and period_policy(message.period) != policy:
                 # codes linkable for longer than the site allows never reach the linker

@@ -33,7 +33,7 @@ def test_example_inventory_parses_with_its_vault():
     import json
 
     hostvars = json.loads(p.stdout)["_meta"]["hostvars"]
-    assert len(hostvars) == 4
+    assert set(hostvars) == {"mw-entrance-north", "mw-store-a", "mw-display-atrium", "on-entrance", "on-entrance-leavers"}
     for name, hv in hostvars.items():
         assert hv["footfall_role"] in {"entrance", "store", "display"} and hv["footfall_camera"] in {"pi", "jetson", "usb", "rtsp"}
         assert hv["footfall_site"] in {"mall-west", "outlet-north"}, name

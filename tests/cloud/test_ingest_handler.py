@@ -250,3 +250,34 @@ def test_a_restart_neither_restarts_the_grace_nor_changes_the_figures(tmp_path):
     assert set(h.linkers["mall"].periods) == {"2026-11-23"}
     assert {decode_period(p) for p in state.checkpointed("mall")} == {"2026-11-23"}
     assert set(state.periods_began("mall")) == {"2026-11-23"}
+
+
+def test_a_reversed_entrance_is_stored_as_the_site_sees_it(tmp_path):
+    """The second unit of a two-unit door faces the leavers: its `out` is the site's `in`, in counts and visits."""
+    from footfall.cloud.config import Site
+
+    state = IngestState(tmp_path / "ingest.sqlite")
+    site = Site(id="mall", timezone="UTC", entrances=["door-1", "door-2"], reversed_entrances=["door-1"])
+    h = Handler(state, {"mall": site}, [].append, clock=lambda: NOW.timestamp())
+    assert h.handle(topic_for("mall", "door-1", "counts"), encode(counts())) is Outcome.STORED
+    assert h.handle(topic_for("mall", "door-2", "counts"), encode(counts().model_copy(update={"device": "door-2"}))) \
+        is Outcome.STORED
+    v = VisitMessage(site="mall", device="door-1", seq=2, ts=NOW, track=17, code="9f" * 64, period="2026-11-22",
+                     first_seen=NOW - timedelta(seconds=5), last_seen=NOW, direction="out", line="door", quality=0.9)
+    assert h.handle(topic_for("mall", "door-1", "visits"), encode(v)) is Outcome.STORED
+    lines = state.pending()[1]
+    assert any(line.startswith("footfall_line,device=door-1,") and " in=1i,out=4i " in line for line in lines), lines
+    assert any(line.startswith("footfall_line,device=door-2,") and " in=4i,out=1i " in line for line in lines), lines
+    assert any("device=door-1" in line and "direction=in" in line for line in lines), lines
+    # the linker saw an `in` at an entrance too: a visitor of the site
+    assert any(line.startswith("footfall_visitors,scope=site,site=mall returning=0i,unique=1i ") for line in lines), lines
+
+
+def test_reversed_entrances_must_be_entrances():
+    import pytest
+    from pydantic import ValidationError
+
+    from footfall.cloud.config import Site
+
+    with pytest.raises(ValidationError, match=r"reversed_entrances \['door-9'\] are not in entrances"):
+        Site(id="mall", timezone="UTC", entrances=["door-1"], reversed_entrances=["door-9"])

@@ -55,3 +55,14 @@ def test_a_unit_that_cannot_make_a_layout_is_named():
     with pytest.raises(InventoryError, match="site s: footfall_timezone differs"):
         site_layout(units | {"a": units["a"] | {"footfall_zones": [{"id": "z"}]}}, ["a", "b"])
     assert site_layout(units, ["b"])[0]["entrances"] == ["door"]  # footfall_device wins over the host name
+    with pytest.raises(InventoryError, match="^a: footfall_entrance_reversed applies to entrance units only"):
+        site_layout({"a": units["a"] | {"footfall_zones": [{"id": "z"}], "footfall_entrance_reversed": True}}, ["a"])
+
+
+def test_a_two_unit_door_names_its_reversed_unit(example):
+    hostvars, groups = example
+    sites = {s["id"]: s for s in site_layout(hostvars, edge_hosts(groups))}
+    reversed_units = {h for h in edge_hosts(groups) if hostvars[h].get("footfall_entrance_reversed")}
+    assert reversed_units and set(sites["outlet-north"]["reversed_entrances"]) == reversed_units
+    assert set(sites["outlet-north"]["reversed_entrances"]) < set(sites["outlet-north"]["entrances"])
+    assert "reversed_entrances" not in sites["mall-west"]
