@@ -107,3 +107,17 @@ def test_plan_cameras_off_the_plan_are_refused(tmp_path):
     with pytest.raises(ConfigError) as e:
         load_config(f, CloudConfig)
     assert e.value.problems[0].line == 7 and "off the 10.0 x 4.0 m plan" in e.value.problems[0].reason
+
+
+def test_grafana_floor_panel_shows_only_cells_of_5_or_more_people(floor_db):
+    from pathlib import Path
+
+    from grafana_queries import panel_queries, render, variables
+
+    cfg, reader, _ = floor_db
+    board = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards" / "store-detail.json"
+    q = next(q for q in panel_queries(board) if q.panel.startswith("Floor cells"))
+    text = render(q, variables(board), {"site": "mall", "store": "store-a", "device": "cam-a"},
+                  T0, T0 + timedelta(hours=3), interval="1h")
+    rows = reader.db.query(text)
+    assert {int(r["cell"]): r["person_s"] for r in rows} == {SHARED_A: 30.0, SHARED_B: 12.0, ONLY_A: 70.0}
