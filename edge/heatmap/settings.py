@@ -15,6 +15,10 @@ from footfall.protocol.contract import MAX_FLOOR_COLS, MAX_FLOOR_ROWS
 
 from .floor import FloorMap, collinear_triple, is_convex, mapping_problem
 
+# an adult of about 1.70 m: the face box's centre about 1.55 m above the floor, the box (brows to chin, as BlazeFace
+# draws it) about 0.21 m tall
+FEET_BELOW_FACE = 7.4
+
 XY = tuple[float, float]
 
 
@@ -39,6 +43,9 @@ class Heatmap(Strict):
         "on a line); "
         "more than four are fitted by least squares and the error shows in `footfall-edge floor-map`"))
     floor_points: list[XY] = Field(min_length=4, max_length=8, description="where each image point lies on the plan, metres")
+    feet_below_face: float = Field(default=FEET_BELOW_FACE, ge=2, le=12, description=(
+        "face mode: from the face box's centre down to the feet, in face-box heights (an adult of 1.70 m: about "
+        "7.4); person mode uses the body box's bottom"))
 
     @field_validator("image_points")
     @classmethod

@@ -7,7 +7,7 @@ import pytest
 from footfall.edge.capture.frame import Frame
 from footfall.edge.config import EdgeConfig
 from footfall.edge.events.aggregator import EventAggregator
-from footfall.edge.heatmap.accumulate import FEET_BELOW_FACE, floor_point
+from footfall.edge.heatmap.accumulate import floor_point
 from footfall.edge.track.bodies import TrackedBody
 from footfall.edge.track.tracker import FinishedTrack, TrackedFace, Tracks
 from footfall.protocol import CountsMessage, decode, encode
@@ -38,8 +38,8 @@ def feed(agg, ts, tracks, finished=()):
 
 def test_face_mode_puts_the_feet_below_the_face():
     box = np.array([480, 100, 520, 140])  # a 40 px face centred at y = 120
-    assert floor_point(box, W, H, person_mode=False) == pytest.approx((0.5, (120 + FEET_BELOW_FACE * 40) / H))
-    assert floor_point(box, W, H, person_mode=True) == pytest.approx((0.5, 0.14))
+    assert floor_point(box, W, H, False, 7.4) == pytest.approx((0.5, (120 + 7.4 * 40) / H))
+    assert floor_point(box, W, H, True, 7.4) == pytest.approx((0.5, 0.14))  # person mode: the body box's bottom
 
 
 def test_person_seconds_and_first_touch_tracks_per_cell():
