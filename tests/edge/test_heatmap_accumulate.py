@@ -10,7 +10,7 @@ from footfall.edge.events.aggregator import EventAggregator
 from footfall.edge.heatmap.accumulate import floor_point
 from footfall.edge.track.bodies import TrackedBody
 from footfall.edge.track.tracker import FinishedTrack, TrackedFace, Tracks
-from footfall.protocol import CountsMessage, decode, encode
+from footfall.protocol import MAX_PAYLOAD_BYTES, CountsMessage, FloorGrid, decode, encode
 
 W, H = 1000, 1000
 # the whole image is a 10 x 10 m floor seen straight from above (feet below the image fall off the floor)
@@ -99,3 +99,10 @@ def test_the_wire_refuses_cells_off_the_grid_or_too_many():
         decode(json.dumps({**base, "floor": {"grid": [4, 4], "cells": [[16, 1.0, 1]]}}))
     with pytest.raises(ValueError, match="floor.cells"):
         decode(json.dumps({**base, "floor": {"grid": [24, 16], "cells": [[i % 384, 1.0, 1] for i in range(385)]}}))
+
+
+def test_a_full_grid_fits_a_message():
+    full = FloorGrid(grid=(24, 16), cells=[(i, 3599.99, 10_000) for i in range(384)])
+    msg = CountsMessage(site="s", device="d", seq=0, ts="2026-11-20T10:01:00Z", interval_start="2026-11-20T10:00:00Z",
+                        interval_s=3600, floor=full)
+    assert len(encode(msg)) < MAX_PAYLOAD_BYTES / 4 and decode(encode(msg)) == msg
