@@ -44,19 +44,23 @@ def is_convex(quad: np.ndarray) -> bool:
     return all(s > 0 for s in signs) or all(s < 0 for s in signs)
 
 
-def mapping_problem(image_points, floor_points) -> str | None:
-    """Why these correspondences make no usable floor mapping, or None. Checked at config load."""
+def corners_problem(points) -> str | None:
+    """Why one list's first four points (the calibration quadrilateral; further points only refine the fit) make no
+    mapping, or None: three on one line, or sides that cross (the homography would fold the floor)."""
+    quad = np.asarray(points, np.float64)[:4]
+    if (t := collinear_triple(quad)) is not None:
+        return f"points {t[0]}, {t[1]} and {t[2]} lie on one line: spread four points over the floor"
+    if not is_convex(quad):
+        return "points 0-3 cross: give the four corners in order around the area (e.g. clockwise)"
+    return None
+
+
+def pairing_problem(image_points, floor_points) -> str | None:
+    """Why the two lists together make no usable mapping (each list being fine on its own), or None."""
     img = np.asarray(image_points, np.float64)
     flo = np.asarray(floor_points, np.float64)
     if img.shape != flo.shape:
         return f"image_points has {len(img)} points and floor_points {len(flo)}: give one floor point per image point"
-    for name, pts in (("image_points", img[:4]), ("floor_points", flo[:4])):
-        if (t := collinear_triple(pts)) is not None:
-            return f"{name} {', '.join(str(i) for i in t)} lie on one line: the mapping needs four points spread over the floor"
-    # the first four points are the calibration quadrilateral: crossed or mirrored, the homography folds the floor
-    for name, pts in (("image_points", img), ("floor_points", flo)):
-        if not is_convex(pts[:4]):
-            return f"{name} 0-3 cross: give the four corners in order around the area (e.g. clockwise)"
     if np.sign(signed_area(img[:4])) != np.sign(signed_area(flo[:4])):
         return ("the mapping is mirrored: floor_points go round the other way than image_points (both y down, "
                 "both clockwise or both anticlockwise)")

@@ -7,27 +7,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from footfall.protocol.configfile import Strict
 from footfall.protocol.contract import MAX_FLOOR_COLS, MAX_FLOOR_ROWS
 
-from .floor import FloorMap, collinear_triple, is_convex, mapping_problem
+from .floor import FloorMap, corners_problem, pairing_problem
 
 # an adult of about 1.70 m: the face box's centre about 1.55 m above the floor, the box (brows to chin, as BlazeFace
 # draws it) about 0.21 m tall
 FEET_BELOW_FACE = 7.4
 
 XY = tuple[float, float]
-
-
-def _spread(name: str, points: list) -> None:
-    pts = np.asarray(points[:4], np.float64)  # the calibration quadrilateral; further points only refine the fit
-    if (t := collinear_triple(pts)) is not None:
-        raise ValueError(f"{name} {t[0]}, {t[1]} and {t[2]} lie on one line: spread four points over the floor")
-    if not is_convex(pts[:4]):
-        raise ValueError(f"{name} 0-3 cross: give the four corners in order around the area (e.g. clockwise)")
 
 
 class Heatmap(Strict):
@@ -53,13 +44,15 @@ class Heatmap(Strict):
         for i, (x, y) in enumerate(points):
             if not (0 <= x <= 1 and 0 <= y <= 1):
                 raise ValueError(f"point {i} ({x}, {y}) is outside the image: normalised coordinates are 0..1")
-        _spread("points", points)
+        if (problem := corners_problem(points)) is not None:
+            raise ValueError(problem)
         return points
 
     @field_validator("floor_points")
     @classmethod
     def _spread_floor(cls, points: list) -> list:
-        _spread("points", points)
+        if (problem := corners_problem(points)) is not None:
+            raise ValueError(problem)
         return points
 
     @model_validator(mode="after")
@@ -68,7 +61,7 @@ class Heatmap(Strict):
         for i, (x, y) in enumerate(self.floor_points):
             if not (0 <= x <= w and 0 <= y <= h):
                 raise ValueError(f"floor_points {i} ({x}, {y}) is off the floor (floor_size {w} x {h} m)")
-        if (problem := mapping_problem(self.image_points, self.floor_points)) is not None:
+        if (problem := pairing_problem(self.image_points, self.floor_points)) is not None:
             raise ValueError(problem)
         return self
 

@@ -121,3 +121,21 @@ def test_grafana_floor_panel_shows_only_cells_of_5_or_more_people(floor_db):
                   T0, T0 + timedelta(hours=3), interval="1h")
     rows = reader.db.query(text)
     assert {int(r["cell"]): r["person_s"] for r in rows} == {SHARED_A: 30.0, SHARED_B: 12.0, ONLY_A: 70.0}
+
+
+@pytest.mark.parametrize("text, hours", [("9-12", [9, 10, 11]), ("18", [18]), ("22-2", [22, 23, 0, 1]),
+                                         ("0-24", list(range(24))), (None, None)])
+def test_hours_of_the_day(text, hours):
+    from footfall.cloud.query.floor import parse_hours
+
+    assert parse_hours(text) == hours
+
+
+@pytest.mark.parametrize("text", ["24", "9-9", "nine", "-3", "5-25"])
+def test_bad_hours_name_the_parameter(text):
+    from footfall.cloud.query.floor import parse_hours
+    from footfall.cloud.query.intervals import RangeError
+
+    with pytest.raises(RangeError) as e:
+        parse_hours(text)
+    assert e.value.field == "hours"

@@ -100,3 +100,9 @@ def test_floor_map_command_prints_the_mapping_and_its_error(tmp_path):
     d = json.loads(out)
     assert d["grid"] == [4, 4] and d["cell_m"] == [1.0, 1.0] and len(d["points"]) == 5
     assert 0.03 < d["max_error_m"] < 0.3 and d["image_on_floor"]["bottom-left"] is not None
+
+
+def test_fewer_floor_points_than_image_points_are_refused(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load(write(tmp_path, heatmap_yaml(image=[*TRAPEZOID, (0.6, 0.5)])))
+    assert e.value.problems[0].field == "heatmap" and "one floor point per image point" in e.value.problems[0].reason
