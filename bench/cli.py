@@ -84,7 +84,10 @@ from .demo import main as demo  # noqa: E402 - one command per module
 
 from .evaluate import main as evaluate  # noqa: E402
 
+from .heatmap import main as heatmap  # noqa: E402
+
 main.add_command(demo, "demo")
+main.add_command(heatmap, "heatmap")
 main.add_command(evaluate, "evaluate")
 
 if __name__ == "__main__":

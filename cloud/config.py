@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
 from footfall.protocol.contract import CLOUD_CLIENT_ID, CODE_BITS, MATCH_MAX_DISTANCE, PeriodPolicy
 
+from .floor.plan import FloorPlan
 from .report.settings import Reports
 
 
@@ -36,6 +37,7 @@ class Store(Strict):
 
     id: Id
     zones: list[Id] = Field(min_length=1)
+    floor: FloorPlan | None = Field(default=None, description="plan and camera placements for the heatmap (docs/heatmaps.md)")
 
 
 class Site(Strict):

@@ -123,5 +123,18 @@ def replay(config_file: str, source: str, events_out: Path, start, progress: boo
     click.echo(json.dumps(summary))
 
 
+@main.command("floor-map")
+@click.option("--config", "config_file", default="/etc/footfall/edge.yaml", show_default=True,
+              type=click.Path(dir_okay=False, exists=True))
+def floor_map(config_file: str) -> None:
+    """Print the heatmap's image -> floor mapping and its error per point, in metres (JSON)."""
+    from .heatmap.describe import describe
+
+    cfg = load_or_exit(config_file)
+    if cfg.heatmap is None:
+        raise click.ClickException(f"{config_file}: no `heatmap` section")
+    click.echo(json.dumps(describe(cfg.heatmap), indent=1))
+
+
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from footfall.edge.capture.urls import credential_problem, is_url, redact, with_credentials
+from footfall.edge.heatmap.settings import Heatmap
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
 from footfall.protocol.contract import PeriodPolicy
 
@@ -169,6 +170,7 @@ class EdgeConfig(Strict):
     lines: list[Line] = Field(default_factory=list, max_length=16)
     zones: list[Zone] = Field(default_factory=list, max_length=16)
     displays: list[Display] = Field(default_factory=list, max_length=8)
+    heatmap: Heatmap | None = Field(default=None, description="floor heatmap grid and mapping (docs/heatmaps.md)")
     interval_s: int = Field(default=60, ge=10, le=3600)
     mqtt: Mqtt = Mqtt()
     outbox: Outbox = Outbox()

@@ -7,6 +7,7 @@ from .messages import (
     CountsMessage,
     DeviceVisitors,
     DisplayCount,
+    FloorGrid,
     HealthMessage,
     LineCount,
     Message,
@@ -21,7 +22,7 @@ from .messages import (
 from .topics import Kind, Topic, TopicError, parse_topic, subscription, topic_for
 
 __all__ = [
-    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "AlertMessage", "CountsMessage", "DeviceVisitors", "DisplayCount",
+    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "AlertMessage", "CountsMessage", "DeviceVisitors", "DisplayCount", "FloorGrid",
     "HealthMessage", "Kind", "LineCount", "Message", "ProtocolError", "StatusMessage", "Topic", "TopicError",
     "VisitMessage", "ZoneCount", "decode", "encode", "parse_message", "parse_topic", "subscription", "topic_for",
 ]

@@ -25,6 +25,12 @@ PERIOD_POLICIES: tuple[str, ...] = get_args(PeriodPolicy)
 PERIOD_ID_PATTERN = r"^\d{4}-(\d{2}-\d{2}|W\d{2}|\d{2})$"
 _PERIOD_ID = re.compile(PERIOD_ID_PATTERN)
 
+# Floor heatmaps (docs/heatmaps.md): a grid of at most 24 x 16 cells, sent sparse (only cells someone stood in), so a
+# counts message stays small whatever the store's size: 384 cells x ~20 bytes at most.
+MAX_FLOOR_COLS = 24
+MAX_FLOOR_ROWS = 16
+MAX_FLOOR_CELLS = MAX_FLOOR_COLS * MAX_FLOOR_ROWS
+
 QOS = 1  # every publish and subscription; only `status` is retained
 CLOUD_CLIENT_ID = "footfall-cloud"
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from .contract import CODE_PATTERN, PERIOD_ID_PATTERN
+from .contract import CODE_PATTERN, MAX_FLOOR_CELLS, MAX_FLOOR_COLS, MAX_FLOOR_ROWS, PERIOD_ID_PATTERN
 from .topics import ID_PATTERN, TopicError, parse_topic
 
 SCHEMA_VERSION = 1
@@ -89,6 +89,26 @@ class DeviceVisitors(_Model):
     returning: Count
 
 
+class FloorGrid(_Model):
+    """Floor heatmap of one interval (docs/heatmaps.md): the store's cols x rows grid, and only the cells someone
+    stood in, each [cell, person_s, tracks]: cell = row * cols + col, person-seconds spent in it, and tracks that
+    touched it for the first time (so tracks sum over intervals to distinct tracks). No track id, no position."""
+
+    grid: tuple[Annotated[int, Field(ge=1, le=MAX_FLOOR_COLS)], Annotated[int, Field(ge=1, le=MAX_FLOOR_ROWS)]]
+    cells: list[tuple[Annotated[int, Field(ge=0, lt=MAX_FLOOR_CELLS)], Seconds, Count]] = Field(
+        default_factory=list, max_length=MAX_FLOOR_CELLS)
+
+    @model_validator(mode="after")
+    def _on_grid(self) -> "FloorGrid":
+        n = self.grid[0] * self.grid[1]
+        seen = set()
+        for cell, _, _ in self.cells:
+            if cell >= n or cell in seen:
+                raise ValueError(f"cell {cell} is off the {self.grid[0]} x {self.grid[1]} grid or repeated")
+            seen.add(cell)
+        return self
+
+
 class CountsMessage(_Envelope):
     kind: Literal["counts"] = "counts"
     interval_start: AwareDatetime  # points are keyed by it, so a redelivery rewrites, never adds
@@ -97,6 +117,7 @@ class CountsMessage(_Envelope):
     zones: list[ZoneCount] = Field(default_factory=list, max_length=64)
     displays: list[DisplayCount] = Field(default_factory=list, max_length=64)
     visitors: DeviceVisitors | None = None
+    floor: FloorGrid | None = None  # units with `heatmap` enabled
 
 
 class VisitMessage(_Envelope):

@@ -158,6 +158,8 @@ class Planner:
 
     def store_visit(self, v, trip, device, sprite, t0, style) -> list[Walk]:
         lay = layout_for(device)
+        if self.spec.aisle is not None:
+            return [self.aisle_visit(v, trip, device, sprite, t0, style)]
         browse_y = float(self.rng.uniform(0.55, 0.75))
         w = self.walk_in(v, trip, device, sprite, t0, style, stop_y=browse_y)
         keys, facing = list(w.keys), list(w.facing)
@@ -174,6 +176,25 @@ class Planner:
         keys += out.keys[1:]
         facing += out.facing
         return [Walk(v, trip, device, sprite, keys, facing, style=style, legs=(leave,))]
+
+    def aisle_visit(self, v, trip, device, sprite, t0, style) -> Walk:
+        """The fixed path of a heatmap check: down the aisle, stand facing the camera, back out the same way."""
+        lay = layout_for(device)
+        x, stop = self.spec.aisle, self.spec.aisle_stop_y
+        dur = float(self.rng.uniform(*self.spec.walk_s)) * (stop - lay.far_y) / (lay.near_y - lay.far_y)
+        dwell = float(self.rng.uniform(*self.spec.dwell_s))
+        # one walker in the aisle at a time (with the spec's gap): a later one waits at the door, so the truth is
+        # not blurred by one face hiding another
+        spans = self.busy.setdefault((device, x), [])
+        gap = self.spec.min_gap_s
+        for a, b in sorted(spans):
+            if t0 < b + gap and t0 + 2 * dur + dwell + gap > a:
+                t0 = b + gap
+        spans.append((t0, t0 + 2 * dur + dwell))
+        far, near = self.face_h(lay.far_y, lay), self.face_h(stop, lay)
+        keys = [(t0, x, lay.far_y, far), (t0 + dur, x, stop, near), (t0 + dur + dwell, x, stop, near),
+                (t0 + 2 * dur + dwell, x, lay.far_y, far)]
+        return Walk(v, trip, device, sprite, keys, ["front", "front", "back"], style=style, legs=(2,), tags=["aisle"])
 
     def display_pass(self, v, trip, device, sprite, t0, style) -> Walk:
         y = float(self.rng.uniform(0.5, 0.6))

@@ -52,6 +52,11 @@ class SceneSpec(Strict):
     lighting: Range = ((0.75, 1.15))
     noise: float = Field(default=3.0, ge=0, le=30, description="sensor noise sigma (grey levels)")
     devices: list[Id] = ["entrance", "store-a", "store-b", "display"]
+    # floor heatmap checks (docs/heatmaps.md): store walkers follow one known path
+    aisle: float | None = Field(default=None, ge=0.1, le=0.9, description=(
+        "store visits walk straight down one aisle at this image x to aisle_stop_y, stand there for dwell_s facing "
+        "the camera, and walk back out the same way (classic planner only)"))
+    aisle_stop_y: float = Field(default=0.45, ge=0.3, le=0.9, description="where aisle walkers stand (face centre)")
     # crowds (docs/scenes.md "Crowds"): all off unless entries_per_min (or a preset) is given
     crowd: Literal["none", "light", "dense"] = Field(default="none", description="preset for the keys below")
     entries_per_min: float | None = Field(default=None, gt=0, le=120, description="people walking in per minute (entrance)")
@@ -86,6 +91,8 @@ class SceneSpec(Strict):
             raise ValueError("walk_s: at least 1 s to walk through a view")
         if self.group_size[0] < 2 or self.group_size[1] > 4:
             raise ValueError("group_size: groups of 2 to 4")
+        if self.aisle is not None and self.entries_per_min is not None:
+            raise ValueError("aisle: fixed paths are for the classic planner, not crowds")
         if self.entries_per_min is None:
             on = [k for k, off in CROWD_KEYS.items() if getattr(self, k) != off]
             if on:

@@ -206,6 +206,13 @@ def entry_exit(store_id):
     return reader().entry_exit_times(store_id, store_range(store_id, days=7))
 
 
+@route("/stores/<store_id>/floor", "store", "Floor heatmap: person-seconds and distinct people per cell of the store's "
+       "plan over the range, optionally only in some hours of the day; cells of fewer than 5 people are \"<5\"",
+       (*RANGE, "hours"), answer="FloorGrid")
+def floor(store_id):
+    return reader().floor(store_id, store_range(store_id, days=7), arg("hours"))
+
+
 @route("/stores/<store_id>/conversion", "store", "Transactions, revenue, visitors and conversion per interval", SERIES, answer="Series")
 def conversion(store_id):
     return reader().conversion(store_id, store_range(store_id), arg("interval") or "hour")

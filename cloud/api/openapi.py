@@ -13,6 +13,8 @@ PARAMS = {
              "schema": {"type": "string"}},
     "to": {"description": "end: a date (included) or a datetime (excluded); default: now", "schema": {"type": "string"}},
     "interval": {"description": "interval in the site's time zone", "schema": {"type": "string", "enum": list(INTERVALS)}},
+    "hours": {"description": "local hours of the day: 9-12 (9:00 to 12:00), 18, or 22-2 across midnight; default: all",
+              "schema": {"type": "string", "pattern": "^\\d{1,2}(-\\d{1,2})?$"}},
     "format": {"description": "json (default) or csv: the answer's table as CSV",
                "schema": {"type": "string", "enum": ["json", "csv"]}},
 }
@@ -78,6 +80,18 @@ def document(specs) -> dict:
                                  "start": {"type": "string", "format": "date-time"}},
                                  "additionalProperties": {"$ref": "#/components/schemas/Cell"}}},
                     "total": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Cell"}}}},
+                "FloorGrid": {"type": "object", "required": ["grid", "cells"], "properties": {
+                    "grid": {"type": "array", "items": {"type": "integer"}, "description": "cols, rows"},
+                    "size_m": {"type": "array", "items": {"type": "number"}, "description": "plan width, depth, metres"},
+                    "hours": {"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}]},
+                    "max_person_s": {"type": "number"},
+                    "covered": {"type": "array", "items": {"type": "integer"}, "description": "cells a camera covers"},
+                    "cells": {"type": "array", "description": "cells with data, row-major index",
+                              "items": {"type": "object", "required": ["cell", "col", "row", "person_s", "tracks"],
+                                        "properties": {"cell": {"type": "integer"}, "col": {"type": "integer"},
+                                                       "row": {"type": "integer"},
+                                                       "person_s": {"$ref": "#/components/schemas/Cell"},
+                                                       "tracks": {"$ref": "#/components/schemas/Cell"}}}}}},
                 "Transactions": {"oneOf": [
                     {"type": "array", "items": {"$ref": "#/components/schemas/Transaction"}},
                     {"type": "object", "required": ["transactions"], "properties": {

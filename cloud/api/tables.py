@@ -35,7 +35,7 @@ def table_of(data: dict) -> list[dict]:
     """The answer's table: its per-interval rows, or its list (devices, alerts, gaps, flow links, stores...)."""
     if "displays" in data:  # one row per display and interval
         return [{"device": d["device"], "display": d["display"], **r} for d in data["displays"] for r in d["rows"]]
-    for key in ("rows", "by_hour", "links", "devices", "alerts", "gaps", "sites", "stores"):
+    for key in ("rows", "by_hour", "links", "devices", "alerts", "gaps", "sites", "stores", "cells"):
         if key in data:
             return data[key]
     return [data]

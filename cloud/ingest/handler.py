@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from enum import Enum
 
+from footfall.cloud.floor.points import floor_points
 from footfall.cloud.link.linker import SiteLinker
 from footfall.cloud.store.points import linked_points, points_for
 from footfall.protocol import CountsMessage, ProtocolError, VisitMessage, decode, encode, parse_message
@@ -112,6 +113,8 @@ class Handler:
         if self.state.seen(message.msg_id):
             return self._count(Outcome.DUPLICATE)
         lines, checkpoint, late = points_for(message), None, False
+        if isinstance(message, CountsMessage):
+            lines += floor_points(message, self.sites[message.site])
         linker = self.linkers[message.site]
         linker.expire()  # periods close on time even while a site sends no coded visits
         if isinstance(message, VisitMessage) and message.code is not None:

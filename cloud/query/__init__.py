@@ -10,6 +10,7 @@ from footfall.cloud.config import CloudConfig
 from footfall.cloud.store.influx import InfluxError, InfluxV1
 
 from . import displays as _displays
+from . import floor as _floor
 from . import fleet as _fleet
 from . import gaps as _gaps
 from . import pos as _pos
@@ -74,6 +75,10 @@ class Reader:
 
     def dwell(self, store_id: str, r: TimeRange, interval: str = "hour") -> dict:
         return _traffic.dwell(self.dir, store_id, r, check_interval(interval))
+
+    def floor(self, store_id: str, r: TimeRange, hours: str | None = None) -> dict:
+        """The store's floor heatmap (docs/heatmaps.md); hours: local hours of the day, "9-12"."""
+        return _floor.floor_grid(self.dir, store_id, r, _floor.parse_hours(hours))
 
     def entry_exit_times(self, store_id: str, r: TimeRange) -> dict:
         return _traffic.entry_exit_times(self.dir, store_id, r)

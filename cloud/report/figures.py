@@ -52,6 +52,7 @@ class Report:
     quality: list[QualityNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # e.g. why weekly distinct visitors are not shown
     stores: list[tuple[str, Totals, Totals | None]] = field(default_factory=list)  # chain: (store, now, before)
+    floor: dict | None = None     # weekly, a store with a floor plan: the k-blanked grid (cloud/query/floor.py)
 
 
 # ---- the rows an email shows, with "<5" applied ------------------------------------------------------------

@@ -14,6 +14,7 @@ from footfall.cloud.query.privacy import K, SUPPRESSED, suppress
 
 from . import templates
 from .chart import render_png
+from .floor_map import busiest, floor_png
 from .figures import Report, _change, chart_series, rows
 
 _env = jinja2.Environment(autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
@@ -32,6 +33,8 @@ class RenderedEmail:
     text: str
     png: bytes | None
     chart_cid: str | None
+    floor_png: bytes | None = None  # the weekly report's floor map (floor_map.py)
+    floor_cid: str | None = None
 
 
 def _now_label(r: Report) -> str:
@@ -73,13 +76,17 @@ def render(r: Report, *, chart: bool = True) -> RenderedEmail:
     if chart and labels:
         png = render_png(labels, now, other, now_label=_now_label(r), other_label=other_label)
         cid = make_msgid("chart", domain=CHART_CID_DOMAIN)[1:-1]
+    map_png = map_cid = None
+    if chart and r.floor is not None and (map_png := floor_png(r.floor)) is not None:
+        map_cid = make_msgid("floor", domain=CHART_CID_DOMAIN)[1:-1]
     ctx = dict(
         subject=subject(r, table), heading=HEADINGS[r.kind], title=r.title, period_label=r.period_label, kind=r.kind,
         quality=[q.text() for q in r.quality], rows=table, compare_labels=compare_labels, now_label=_now_label(r),
         chart_cid=cid, chart_other_label=other_label, bucket=r.bucket, stores=_store_rows(r), notes=r.notes, k=K,
         tz=r.start.tzname() if r.start.tzinfo else "", chart_text=_text_chart(labels, now, other) if labels else [],
+        floor_cid=map_cid, floor_text=busiest(r.floor) if r.floor is not None else [],
     )
-    return RenderedEmail(ctx["subject"], _html.render(ctx), _text.render(ctx), png, cid)
+    return RenderedEmail(ctx["subject"], _html.render(ctx), _text.render(ctx), png, cid, map_png, map_cid)
 
 
 def subject(r: Report, table=None) -> str:
@@ -105,6 +112,9 @@ def to_message(r: Report, email: RenderedEmail, *, sender: str, recipients: list
         html_part = msg.get_payload()[1]
         html_part.add_related(email.png, "image", "png", cid=f"<{email.chart_cid}>", filename="visitors.png",
                               disposition="inline")
+    if email.floor_png is not None:
+        msg.get_payload()[1].add_related(email.floor_png, "image", "png", cid=f"<{email.floor_cid}>",
+                                         filename="floor.png", disposition="inline")
     return msg
 
 

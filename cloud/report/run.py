@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from footfall.cloud.config import CloudConfig, Site
 from footfall.cloud.query import report_figures as rf
+from footfall.cloud.query.floor import floor_grid
 from footfall.cloud.query.report_quality import alerts as fleet_alerts
 from footfall.cloud.query.sites import Directory
 from footfall.cloud.query.visitors import meaning
@@ -98,6 +99,12 @@ def _unknown_status():
     return DeviceStatus()
 
 
+def _floor(d: Directory, site: Site, store: str, kind: str, r) -> dict | None:
+    """The weekly report's floor map: the store's grid over the week, k-blanked by the read layer."""
+    plan = next((s.floor for s in site.stores if s.id == store), None)
+    return floor_grid(d, store, r) if kind == "weekly" and plan is not None else None
+
+
 def _store_title(site: Site, store: str) -> str:
     return f"{store} · {site.name or site.id}"
 
@@ -130,7 +137,7 @@ def build_site(cfg: CloudConfig, d: Directory, site: Site, kind: str, day: date,
                         title=_store_title(site, st), period_label=p.label, start=start,
                         end=p.range(tz).end.astimezone(tz), bucket=p.bucket, current=cur[st],
                         comparisons=[(b.short, t[st]) for b, t in zip(before, prev)],
-                        quality=quality.get(st, []), notes=notes)
+                        quality=quality.get(st, []), notes=notes, floor=_floor(d, site, st, kind, p.range(tz)))
         built.append(Built(report, render(report)))
     return built, raw
 
@@ -160,6 +167,10 @@ def _write(out: Path, b: Built, msg: EmailMessage, period: Period) -> list[Path]
         (folder / f"{stem}.png").write_bytes(b.email.png)
         html = html.replace(f"cid:{b.email.chart_cid}", f"{stem}.png")
         paths.append(folder / f"{stem}.png")
+    if b.email.floor_png is not None:
+        (folder / f"{stem}-floor.png").write_bytes(b.email.floor_png)
+        html = html.replace(f"cid:{b.email.floor_cid}", f"{stem}-floor.png")
+        paths.append(folder / f"{stem}-floor.png")
     paths[0].write_bytes(bytes(msg))
     paths[1].write_text(html)
     paths[2].write_text(b.email.text)

@@ -60,6 +60,13 @@ HTML = r"""<!DOCTYPE html>
     <img src="cid:{{ chart_cid }}" width="600" alt="Visitors in per {{ 'hour' if bucket == 'hour' else 'day' }}: {{ now_label }} as bars, {{ chart_other_label }} as a line" style="display:block;width:100%;max-width:600px;height:auto;border:0;">
   </td></tr>
   {% endif %}
+  {% if floor_cid %}
+  <tr><td style="padding:12px 20px 4px 20px;">
+    <div style="font-size:13px;font-weight:bold;margin-bottom:4px;">Where people spent time</div>
+    <img src="cid:{{ floor_cid }}" width="300" alt="Floor map of the store: darker cells held people longer; hatched cells had fewer than {{ k }} people" style="display:block;width:300px;max-width:100%;height:auto;border:0;">
+    <div style="font-size:12px;color:#5b6875;margin-top:4px;">Darker: more person-seconds. Hatched: fewer than {{ k }} people, not shown.</div>
+  </td></tr>
+  {% endif %}
   {% if stores %}
   <tr><td style="padding:12px 20px 4px 20px;">
     <div style="font-size:13px;font-weight:bold;margin-bottom:4px;">Stores</div>
@@ -102,6 +109,9 @@ TEXT = r"""{{ heading }}: {{ title }}
 {% endfor %}
 {% if chart_text %}Visitors in per {{ 'hour' if bucket == 'hour' else 'day' }} ({{ now_label }} / {{ chart_other_label }}):
 {% for line in chart_text %}{{ line }}
+{% endfor %}{% endif %}{% if floor_text %}
+Where people spent time (busiest floor cells):
+{% for line in floor_text %}- {{ line }}
 {% endfor %}{% endif %}{% if stores %}
 Stores (visitors in, vs {{ compare_labels[0] if compare_labels else '' }}):
 {% for s in stores %}- {{ s.name }}: {{ s.value }} ({{ s.change.display }})

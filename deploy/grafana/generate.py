@@ -161,6 +161,13 @@ def store_detail() -> g.Dashboard:
             target(summed("footfall_visitors", "unique", store, interval=None), "A", "store"),
             target(summed("footfall_visitors", "unique", f"{site} AND scope = 'site'", interval=None), "B", "site")],
              _pos(18, 16, 6, 5), unit="percentunit", transformations=conversion_joined),
+        # the floor heatmap's cells (docs/heatmaps.md); the map over the plan is on the web dashboard's store page.
+        # A cell's time leaves InfluxDB only when at least K distinct people stood in it in the range.
+        table("Floor cells: person-seconds (cell = row x cols + col; cells of fewer than 5 people left out)", [
+            target(k_safe('SELECT sum("person_s") AS "person_s", sum("tracks") AS "n" FROM footfall_floor '
+                          "WHERE site = '$site' AND store = '$store' AND $timeFilter GROUP BY \"cell\"",
+                          "person_s", ("cell",), guard="n"), "A", fmt="table")], _pos(0, 21, 24, 8),
+              sortBy=[g.TableSortByField(displayName="person_s", desc=True)]),
     ], [g.Template(name="site", label="Site", query=SITE_QUERY, dataSource=DATASOURCE,
                    refresh=g.REFRESH_ON_TIME_RANGE_CHANGE), STORE_VAR, DEVICE_VAR],
         "One store: its doors (device), zones, visitors, and the same range a week earlier.")

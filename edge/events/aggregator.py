@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from footfall.edge.config import EdgeConfig
 from footfall.edge.embed.quality import geometry_score
+from footfall.edge.heatmap.accumulate import FloorAccumulator
 from footfall.edge.track.tracker import FinishedTrack, Tracks
 from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
 
@@ -81,6 +82,8 @@ class EventAggregator:
         # already there (standing when the unit started, stepping out of a group), not a crossing nobody saw; on
         # opencv_vtest.avi inferring one counted a man who stood beside the line and walked off (docs/person-mode.md).
         self.infer_unseen = not cfg.detector.person.enabled
+        hm = cfg.heatmap
+        self.floor = FloorAccumulator(hm, cfg.detector.person.enabled) if hm is not None and hm.enabled else None
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
@@ -111,6 +114,8 @@ class EventAggregator:
         dt = 0.0 if self.last_ts is None else min(ts - self.last_ts, 1.0)
         self.last_ts = ts
         iv = self.current
+        if self.floor is not None:
+            self.floor.update(tracks.live, ts, w, h)
         occupancy = {z.id: 0 for z in self.zones}
         for t in tracks.live:
             st = self.tracks.setdefault(t.id, _TrackState())
@@ -187,6 +192,8 @@ class EventAggregator:
 
     def finish(self, ft: FinishedTrack) -> Visit:
         st = self.tracks.pop(ft.id, _TrackState())
+        if self.floor is not None:
+            self.floor.forget(ft.id)
         for zone_id in list(st.inside):
             self._exit(st, zone_id, ft.last_ts)
         if self.infer_unseen:
@@ -234,4 +241,5 @@ class EventAggregator:
             displays=[DisplayCount(display=k, passers=len(d["passers"]), viewers=len(d["viewers"]),
                                    look_s_sum=round(d["look_s"], 2)) for k, d in iv.displays.items()],
             visitors=DeviceVisitors(unique=iv.unique, returning=iv.returning) if self.cfg.privacy.level == "device" else None,
+            floor=self.floor.take() if self.floor is not None else None,
         )

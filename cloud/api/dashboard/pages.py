@@ -175,7 +175,45 @@ def store(store_id):
     if ref is None:
         abort(404, description=f"store {store_id!r} is not configured")
     r = picked(ref.site.timezone)
-    return render_template("dashboard/store.html", page="store", store=ref, site=ref.site, r=r, args=range_args(r))
+    floor = floor_picked(r) if ref.store.floor is not None else None
+    return render_template("dashboard/store.html", page="store", store=ref, site=ref.site, r=r, args=range_args(r),
+                           floor=floor)
+
+
+def floor_picked(r: dict) -> dict:
+    """The heatmap's pickers: hours of the day, and the "before" range (default: as many days right before)."""
+    from footfall.cloud.query.floor import parse_hours
+    from footfall.cloud.query.intervals import RangeError
+
+    hours = request.args.get("hours") or ""
+    try:
+        parse_hours(hours)
+    except RangeError as e:
+        abort(400, description=str(e))
+    start, end = date.fromisoformat(r["from"]), date.fromisoformat(r["to"])
+    days = (end - start).days + 1
+    b_from = _date("before_from", start - timedelta(days=days))
+    b_to = _date("before_to", b_from + timedelta(days=days - 1))
+    if b_to < b_from:
+        abort(400, description=f"before_to: {b_to} is before before_from ({b_from})")
+    q_hours = f"&hours={hours}" if hours else ""
+    return {"hours": hours, "before_from": b_from.isoformat(), "before_to": b_to.isoformat(),
+            "q_after": f"{r['q_range']}{q_hours}", "q_before": f"from={b_from}&to={b_to}{q_hours}"}
+
+
+@bp.route("/stores/<store_id>/plan")
+@scoped("store")
+def floor_plan(store_id):
+    """The store's plan drawing the heatmap lies over (cloud.yaml stores[].floor.image; relative: to state_dir)."""
+    ref = reader().dir.stores.get(store_id)
+    if ref is None or ref.store.floor is None or ref.store.floor.image is None:
+        abort(404, description=f"store {store_id!r} has no floor plan drawing")
+    path = ref.store.floor.image
+    if not path.is_absolute():
+        path = reader().cfg.state_dir / path
+    if not path.is_file():
+        abort(404, description=f"the plan drawing of {store_id!r} is missing on the server")
+    return send_from_directory(path.parent, path.name, max_age=300)
 
 
 @bp.route("/fleet")

@@ -245,6 +245,68 @@
       });
       chart(panel.querySelector("canvas"), "bar", xLabels(first), sets);
     },
+    floor: function (panel, answers) {
+      // three maps over the plan: before, after (the picked range) and the change in person-seconds; a "<5" cell is
+      // hatched on its map and left out of the change (nothing is derived from a hidden figure)
+      var after = answers.api, before = answers.before, d = panel.dataset;
+      var ncols = after.grid[0], nrows = after.grid[1];
+      function byCell(a) { var m = {}; a.cells.forEach(function (c) { m[c.cell] = c; }); return m; }
+      var A = byCell(after), B = byCell(before), covered = {};
+      after.covered.forEach(function (i) { covered[i] = true; });
+      function map(title, fill) {
+        var fig = el("figure"), box = el("div", "floormap");
+        fig.appendChild(el("figcaption", null, title));
+        box.style.aspectRatio = after.size_m[0] + " / " + after.size_m[1];
+        if (d.plan) { var img = el("img"); img.src = d.plan; img.alt = "store plan"; box.appendChild(img); }
+        for (var i = 0; i < ncols * nrows; i++) {
+          var c = el("div", "cell");
+          c.style.left = (100 * (i % ncols) / ncols) + "%";
+          c.style.top = (100 * Math.floor(i / ncols) / nrows) + "%";
+          c.style.width = (100 / ncols) + "%";
+          c.style.height = (100 / nrows) + "%";
+          c.dataset.cell = i;
+          if (!covered[i]) c.classList.add("off");
+          else fill(c, i);
+          box.appendChild(c);
+        }
+        fig.appendChild(box);
+        return fig;
+      }
+      function heat(cells, max) {
+        return function (c, i) {
+          var v = cells[i];
+          if (!v) return;
+          if (v.person_s === SUPPRESSED) {
+            c.classList.add("k");
+            c.title = "fewer than 5 people: hidden for their privacy";
+            return;
+          }
+          c.style.backgroundColor = "rgba(220, 38, 38, " + (0.1 + 0.75 * v.person_s / (max || 1)).toFixed(2) + ")";
+          c.title = show("person_s", v.person_s) + " person-s · " + show("tracks", v.tracks) + " people";
+        };
+      }
+      var max = Math.max(after.max_person_s, before.max_person_s), diffs = {}, dmax = 0;
+      after.covered.forEach(function (i) {
+        var a = A[i] ? A[i].person_s : 0, b = B[i] ? B[i].person_s : 0;
+        if (typeof a === "number" && typeof b === "number" && (a || b)) {
+          diffs[i] = a - b;
+          dmax = Math.max(dmax, Math.abs(a - b));
+        }
+      });
+      var maps = panel.querySelector(".maps");
+      maps.textContent = "";
+      maps.appendChild(map("Before: " + d.beforeLabel, heat(B, max)));
+      maps.appendChild(map("After: " + d.afterLabel, heat(A, max)));
+      maps.appendChild(map("Change (red more, blue less)", function (c, i) {
+        if (!(i in diffs) || !dmax) return;
+        var v = diffs[i], a = (0.1 + 0.75 * Math.abs(v) / dmax).toFixed(2);
+        c.style.backgroundColor = v >= 0 ? "rgba(220, 38, 38, " + a + ")" : "rgba(37, 99, 235, " + a + ")";
+        c.title = (v > 0 ? "+" : "") + Math.round(v) + " person-s";
+      }));
+      var top = after.cells.filter(function (c) { return typeof c.person_s === "number"; })
+        .sort(function (x, y) { return y.person_s - x.person_s; }).slice(0, 5);
+      table(panel.querySelector(".table"), top, cols("cell:Cell,col:Column,row:Row,person_s:Person-seconds,tracks:People"));
+    },
     compare: function (panel, answers) {
       var day = answers.api, prev = answers.prev, week = answers.week, b = document.body.dataset;
       var hours = day.rows.map(function (r) { return r.start.slice(11, 16); });
@@ -288,6 +350,12 @@
 
   function load(panel) {
     var box = panel.querySelector(".table");
+    if (panel.dataset.view === "floor") {
+      return Promise.all([getJSON(panel.dataset.api), getJSON(panel.dataset.before)]).then(function (all) {
+        VIEWS.floor(panel, { api: all[0], before: all[1] });
+        panel.dataset.loaded = "1";
+      }).catch(function (e) { fail(box, e); });
+    }
     if (panel.dataset.view === "compare") {
       var names = ["api", "prev", "week", "visitors", "dwell", "conversion"];
       return Promise.all(names.map(function (n) { return getJSON(panel.dataset[n]); })).then(function (all) {
