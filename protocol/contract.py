@@ -25,6 +25,14 @@ PERIOD_POLICIES: tuple[str, ...] = get_args(PeriodPolicy)
 PERIOD_ID_PATTERN = r"^\d{4}-(\d{2}-\d{2}|W\d{2}|\d{2})$"
 _PERIOD_ID = re.compile(PERIOD_ID_PATTERN)
 
+# Opt-in audience insights (docs/accuracy.md): the only categories a counts message may carry, never per visitor.
+AgeBand = Literal["<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"]
+AGE_BANDS: tuple[str, ...] = get_args(AgeBand)[:-1]  # without "unknown"
+Gender = Literal["female", "male", "unknown"]
+GENDERS: tuple[str, ...] = get_args(Gender)
+Reaction = Literal["delighted", "neutral", "disinterested"]
+REACTIONS: tuple[str, ...] = get_args(Reaction)
+
 QOS = 1  # every publish and subscription; only `status` is retained
 CLOUD_CLIENT_ID = "footfall-cloud"
 

@@ -81,6 +81,8 @@ class EventAggregator:
         # already there (standing when the unit started, stepping out of a group), not a crossing nobody saw; on
         # opencv_vtest.avi inferring one counted a man who stood beside the line and walked off (docs/person-mode.md).
         self.infer_unseen = not cfg.detector.person.enabled
+        # this frame's looks at displays: (track, display, seconds), read by the audience stage (edge/audience)
+        self.looks: list[tuple[int, str, float]] = []
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
@@ -111,6 +113,7 @@ class EventAggregator:
         dt = 0.0 if self.last_ts is None else min(ts - self.last_ts, 1.0)
         self.last_ts = ts
         iv = self.current
+        self.looks = []
         occupancy = {z.id: 0 for z in self.zones}
         for t in tracks.live:
             st = self.tracks.setdefault(t.id, _TrackState())
@@ -154,6 +157,7 @@ class EventAggregator:
                     if t.keypoints is not None and geometry_score(t.keypoints) >= LOOKING_FRONTAL:
                         st.looked_s += dt
                         d["look_s"] += dt
+                        self.looks.append((t.id, display, dt))
                         if st.looked_s >= MIN_VIEW_S:
                             d["viewers"].add(t.id)
         for zid, n in occupancy.items():
