@@ -116,7 +116,7 @@ class CountsMessage(_Envelope):
     displays: list[DisplayCount] = Field(default_factory=list, max_length=64)
     visitors: DeviceVisitors | None = None
     audience: AudienceCounts | None = None
-    reactions: list[ReactionCount] = Field(default_factory=list, max_length=64)
+    reactions: list[ReactionCount] | None = Field(default=None, max_length=64)  # None (left out): not switched on
 
 
 class VisitMessage(_Envelope):

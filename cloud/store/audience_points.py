@@ -18,7 +18,7 @@ def audience_points(m: CountsMessage) -> list[str]:
             for band, n in counts.items():
                 out.append(_line(Point("footfall_audience").tag("site", m.site).tag("device", m.device)
                                  .tag("attribute", attribute).tag("band", band).field("n", n), m))
-    for r in m.reactions:
+    for r in m.reactions or ():
         out.append(_line(Point("footfall_reactions").tag("site", m.site).tag("device", m.device).tag("display", r.display)
                          .field("delighted", r.delighted).field("neutral", r.neutral)
                          .field("disinterested", r.disinterested).field("look_s_sum", float(r.look_s_sum)), m))

@@ -71,7 +71,7 @@ def test_every_look_at_the_display_gets_one_reaction(scene, replay_scene):
     reactions = Counter()
     look_s = 0.0
     for m in messages:
-        for r in m.get("reactions", []):
+        for r in m.get("reactions") or []:
             assert r["display"] == "screen"
             reactions.update({k: r[k] for k in ("delighted", "neutral", "disinterested")})
             look_s += r["look_s_sum"]
