@@ -143,6 +143,3 @@ class AudienceObserver:
 
     def pop_interval(self, interval_start: float) -> IntervalAudience | None:
         return self.intervals.pop(round(interval_start), None)
-
-    def clear(self) -> None:
-        self._tracks.clear()

@@ -73,3 +73,15 @@ def test_wire_fields_are_counts_in_closed_bands():
                 raw.replace('"audience":{', '"audience":{"visitor":"v01",')):
         with pytest.raises(ProtocolError):
             decode(bad)
+
+
+def test_staff_and_noise_tracks_are_never_counted():
+    """The staff hook (issue 16 wires staff recognition to it) and detector-noise tracks leave no trace in a band."""
+    calls = []
+    model = lambda crop: calls.append(crop) or AgeGender(30, 5, 0.9)  # noqa: E731
+    obs = AudienceObserver(Audience(age_gender=True), age_gender_model=model, is_staff=lambda track: track == 2)
+    obs.finish(1, 600.0, counted=True)  # a visitor whose face never passed the quality gate: unknown, not skipped
+    obs.finish(2, 600.0, counted=True)  # staff
+    obs.finish(3, 600.0, counted=False)  # noise
+    iv = obs.pop_interval(600.0)
+    assert dict(iv.age) == {"unknown": 1} and dict(iv.gender) == {"unknown": 1} and not calls
