@@ -262,9 +262,9 @@
         "Whole range, neighbouring bands merged to 5 or more: " + (merged || "no one"));
       var sets = bands.slice(0, 7).map(function (b, i) {
         return { label: b, data: rows.map(function (r) { return plotted(r["age " + b]); }), colour: COLOURS[i % COLOURS.length] };
-      });
+      }).filter(function (s) { return s.data.some(function (v) { return v > 0; }); }); // bands with someone in them
       // nobody in any band (the feature is off, or the store was empty): the table says so, no empty chart
-      var any = sets.some(function (s) { return s.data.some(function (v) { return v > 0; }); });
+      var any = sets.length > 0;
       var box = panel.querySelector(".chart");
       if (box) box.hidden = !any;
       if (any) chart(panel.querySelector("canvas"), "bar", xLabels(rows), sets);
@@ -283,7 +283,8 @@
                     data: data.displays.map(function (d) { return plotted(d.total[x + "_share"]); }) });
       });
       data.displays.forEach(function (d) { labels.push(d.device + " / " + d.display); });
-      var any = sets.some(function (s) { return s.data.some(function (v) { return v > 0; }); });
+      sets = sets.filter(function (s) { return s.data.some(function (v) { return v > 0; }); });
+      var any = sets.length > 0;
       if (box) box.hidden = !any;
       if (any) chart(panel.querySelector("canvas"), "bar", labels, sets);
     },
