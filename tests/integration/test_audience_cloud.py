@@ -153,3 +153,15 @@ def test_grafana_panels_show_only_bands_of_five_or_more(cloud):
     delighted = seen[("Reactions (opt-in): share of looks per display", "A")]
     assert [round(r["share"], 3) for r in delighted] == [round(6 / 11, 3)]
     assert seen[("Reactions (opt-in): share of looks per display", "C")] == []  # one disinterested look: hidden
+
+
+def test_report_figures_read_the_audience(cloud):
+    from footfall.cloud.query.report_figures import site_totals
+    from footfall.cloud.query.intervals import time_range
+
+    app, *_ = cloud
+    rd = app.extensions["footfall.reader"]
+    site = rd.dir.site("mall-aud")
+    shop = site_totals(rd.dir, site, time_range(site.timezone, "2026-11-20", "2026-11-20"), "hour", "day")["shop"]
+    assert shop.age_bands == {"<18": 0, "25-34": 69, "35-44": 69, "65+": 3} and shop.top_age_band == ("35-44", 69)
+    assert shop.looks is None  # the screen belongs to no store
