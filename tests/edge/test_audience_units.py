@@ -85,3 +85,11 @@ def test_staff_and_noise_tracks_are_never_counted():
     obs.finish(3, 600.0, counted=False)  # noise
     iv = obs.pop_interval(600.0)
     assert dict(iv.age) == {"unknown": 1} and dict(iv.gender) == {"unknown": 1} and not calls
+
+
+def test_self_check_runs_the_switched_on_models():
+    from footfall.edge.audience.check import check_models
+
+    assert check_models(Audience(age_gender=True, reactions=True)) == ["faceres_dynint8.tflite", "emotion_fp32.tflite"]
+    assert check_models(Audience(reactions=True)) == ["emotion_fp32.tflite"]
+    assert check_models(Audience()) == []
