@@ -85,7 +85,9 @@ from .demo import main as demo  # noqa: E402 - one command per module
 from .evaluate import main as evaluate  # noqa: E402
 
 from .heatmap import main as heatmap  # noqa: E402
+from .audience import main as audience  # noqa: E402
 
+main.add_command(audience, "audience")
 main.add_command(demo, "demo")
 main.add_command(heatmap, "heatmap")
 main.add_command(evaluate, "evaluate")

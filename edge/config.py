@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from footfall.edge.audience.rules import audience_problem
 from footfall.edge.capture.urls import credential_problem, is_url, redact, with_credentials
 from footfall.edge.heatmap.settings import Heatmap
 from footfall.protocol.configfile import Id, MqttSettings, SecretRef, Strict, TimeZone, load_config
@@ -22,10 +23,35 @@ class Rotation(Strict):
     hour: int = Field(default=4, ge=0, le=23, description="local hour at which a new period starts")
 
 
+class Audience(Strict):
+    """Opt-in audience insights, off by default; where they may run: edge/audience/rules.py, docs/privacy.md."""
+
+    age_gender: bool = Field(default=False, description="age band and gender once per track, published as counts only")
+    reactions: bool = Field(default=False, description="delighted / neutral / disinterested per look at a display")
+    min_quality: float = Field(default=0.35, ge=0, le=1, description=(
+        "size x frontalness x sharpness a sighting needs to be estimated; poorer tracks count as unknown"))
+    best_n: int = Field(default=3, ge=1, le=10, description="best sightings per track run through the age/gender model")
+    max_age_sd: float = Field(default=12.0, gt=0, le=50, description=(
+        "spread (years) of the age model's softmax above which the band is unknown"))
+    min_gender_confidence: float = Field(default=0.8, ge=0.5, lt=1, description=(
+        "probability of the likelier gender below which it is unknown"))
+    delight: float = Field(default=0.5, gt=0, le=1, description="mean P(happy + surprise) over a look for delighted")
+    frown: float = Field(default=0.4, gt=0, le=1, description="mean P(angry + disgust + sad) over a look for disinterested")
+    threads: int = Field(default=1, ge=1, le=8)
+
+
 class Privacy(Strict):
     level: Literal["counts", "device", "site"] = "site"
     jurisdiction: Literal["eu", "uk", "us", "us-il"] = "eu"
     rotation: Rotation = Rotation()
+    audience: Audience = Audience()
+
+    @model_validator(mode="after")
+    def _audience_allowed(self) -> "Privacy":
+        a = self.audience
+        if (problem := audience_problem(self.level, self.jurisdiction, a.age_gender, a.reactions)) is not None:
+            raise ValueError(problem)
+        return self
 
 
 class Camera(Strict):
@@ -188,6 +214,10 @@ class EdgeConfig(Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"ids must be unique across lines, zones and displays: {', '.join(dupes)}")
+        a = self.privacy.audience
+        if (a.age_gender or a.reactions) and self.detector.person.enabled:
+            raise ValueError("privacy.audience works on face tracks only: it is refused with detector.person.enabled "
+                             "(rule audience-face-mode)")
         zone_ids = {z.id for z in self.zones}
         for d in self.displays:
             if d.zone not in zone_ids:

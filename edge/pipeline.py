@@ -85,6 +85,12 @@ class EdgePipeline:
         self.tracker = FaceTracker(fps=cfg.camera.fps, appearance=appearance)
         if self.person_mode:
             self._init_person_mode()
+        self.audience = None
+        a = cfg.privacy.audience
+        if a.age_gender or a.reactions:  # opt-in; config validation decided where it may run
+            from footfall.edge.audience.observer import AudienceObserver
+
+            self.audience = AudienceObserver(a)
 
     def _init_person_mode(self) -> None:
         """Person tracks drive lines and zones; a face track attached to one gives its visit the face's code."""
@@ -110,6 +116,8 @@ class EdgePipeline:
             files.append(VARIANTS[self.cfg.detector.model].filename)
         if self.embedder is not None:
             files.append(self.embedder.embed.model_file)
+        if self.audience is not None:
+            files += self.audience.model_files
         return files
 
     def tracking_totals(self) -> dict[str, int]:
@@ -134,6 +142,9 @@ class EdgePipeline:
         messages = self._counts(self.events.advance(frame.ts), frame.ts)
         self.events.update(tracks)
         t = self.times.add("events", t)
+        if self.audience is not None:
+            self.audience.observe(tracks, self.events.looks)
+            self.times.add("audience", t)
         messages += self._observe_and_finish(tracks)
         self.times.frames += 1
         return messages
@@ -147,7 +158,10 @@ class EdgePipeline:
         out = []
         for ft in tracks.finished:
             visit = self.events.finish(ft)
-            if visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None:
+            noise = visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None
+            if self.audience is not None:  # counted in the interval the visit ends in, never attached to it
+                self.audience.finish(ft.id, self.events.current.start, counted=not noise)
+            if noise:
                 if self.embedder is not None:
                     self.embedder.drop(visit.track)
                 self.discarded_tracks += 1
@@ -243,6 +257,12 @@ class EdgePipeline:
                             looked_s=visit.looked_s)
 
     def _counts(self, intervals: list[dict], now: float) -> list:
+        if self.audience is not None:
+            from footfall.edge.audience.wire import audience_fields
+
+            intervals = [{**f, **audience_fields(self.audience, f["interval_start"].timestamp(),
+                                                 self.cfg.privacy.audience, [d.id for d in self.cfg.displays])}
+                         for f in intervals]
         return [CountsMessage(**self._envelope(now), **fields) for fields in intervals]
 
     def close(self, last: Frame) -> list:

@@ -118,6 +118,11 @@ def _models(cfg: EdgeConfig) -> str:
 
         embedding_centre()
         done += [embedder.model_file, CENTRE_FILE]
+    a = cfg.privacy.audience
+    if a.age_gender or a.reactions:
+        from .audience.check import check_models
+
+        done += check_models(a)
     return ", ".join(done) + " verified and run"
 
 

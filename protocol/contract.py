@@ -31,6 +31,14 @@ MAX_FLOOR_COLS = 24
 MAX_FLOOR_ROWS = 16
 MAX_FLOOR_CELLS = MAX_FLOOR_COLS * MAX_FLOOR_ROWS
 
+# Opt-in audience insights (docs/accuracy.md): the only categories a counts message may carry, never per visitor.
+AgeBand = Literal["<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"]
+AGE_BANDS: tuple[str, ...] = get_args(AgeBand)[:-1]  # without "unknown"
+Gender = Literal["female", "male", "unknown"]
+GENDERS: tuple[str, ...] = get_args(Gender)
+Reaction = Literal["delighted", "neutral", "disinterested"]
+REACTIONS: tuple[str, ...] = get_args(Reaction)
+
 QOS = 1  # every publish and subscription; only `status` is retained
 CLOUD_CLIENT_ID = "footfall-cloud"
 

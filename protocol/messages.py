@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from .contract import CODE_PATTERN, MAX_FLOOR_CELLS, MAX_FLOOR_COLS, MAX_FLOOR_ROWS, PERIOD_ID_PATTERN
+from .contract import CODE_PATTERN, MAX_FLOOR_CELLS, MAX_FLOOR_COLS, MAX_FLOOR_ROWS, PERIOD_ID_PATTERN, AgeBand, Gender
 from .topics import ID_PATTERN, TopicError, parse_topic
 
 SCHEMA_VERSION = 1
@@ -109,6 +109,24 @@ class FloorGrid(_Model):
         return self
 
 
+class AudienceCounts(_Model):
+    """Opt-in (privacy.audience.age_gender): tracks finished in the interval, per age band and per gender. Keys are
+    the bands themselves, so the dicts are bounded by the contract; no visitor, code or estimate per person."""
+
+    age: dict[AgeBand, Count] = Field(default_factory=dict)
+    gender: dict[Gender, Count] = Field(default_factory=dict)
+
+
+class ReactionCount(_Model):
+    """Opt-in (privacy.audience.reactions): looks at one display ended in the interval, by their summary."""
+
+    display: Id
+    delighted: Count = 0
+    neutral: Count = 0
+    disinterested: Count = 0
+    look_s_sum: Seconds = 0.0  # of these looks: mean attention time = look_s_sum / looks
+
+
 class CountsMessage(_Envelope):
     kind: Literal["counts"] = "counts"
     interval_start: AwareDatetime  # points are keyed by it, so a redelivery rewrites, never adds
@@ -118,6 +136,8 @@ class CountsMessage(_Envelope):
     displays: list[DisplayCount] = Field(default_factory=list, max_length=64)
     visitors: DeviceVisitors | None = None
     floor: FloorGrid | None = None  # units with `heatmap` enabled
+    audience: AudienceCounts | None = None
+    reactions: list[ReactionCount] | None = Field(default=None, max_length=64)  # None (left out): not switched on
 
 
 class VisitMessage(_Envelope):

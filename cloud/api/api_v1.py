@@ -144,6 +144,12 @@ def displays(site_id):
     return reader().displays(site_id, site_range(site_id), arg("interval") or "hour")
 
 
+@route("/sites/<site_id>/reactions", "site", "Opt-in display reactions: shares of delighted / neutral / disinterested "
+       "looks and mean attention time per display", SERIES)
+def reactions(site_id):
+    return reader().display_reactions(site_id, site_range(site_id), arg("interval") or "hour")
+
+
 # --- fleet (admin, analyst, installer) ------------------------------------------------------------------------------
 
 @route("/sites/<site_id>/devices", "fleet", "Devices of the site that sent counts or health")
@@ -199,6 +205,12 @@ def store_visitors(store_id):
 @route("/stores/<store_id>/dwell", "store", "Mean time in the store per interval", SERIES, answer="Series")
 def dwell(store_id):
     return reader().dwell(store_id, store_range(store_id), arg("interval") or "hour")
+
+
+@route("/stores/<store_id>/audience", "store", "Opt-in audience mix: people per age band and gender per interval "
+       "(bands of fewer than 5 are \"<5\"; the total also merges neighbouring age bands)", SERIES)
+def audience(store_id):
+    return reader().store_audience(store_id, store_range(store_id), arg("interval") or "hour")
 
 
 @route("/stores/<store_id>/entry-exit", "store", "Entry and exit times: by hour of day, and each day's first entry and last exit", RANGE)

@@ -9,6 +9,7 @@ from datetime import datetime
 from footfall.cloud.config import CloudConfig
 from footfall.cloud.store.influx import InfluxError, InfluxV1
 
+from . import audience as _audience
 from . import displays as _displays
 from . import floor as _floor
 from . import fleet as _fleet
@@ -96,6 +97,13 @@ class Reader:
 
     def displays(self, site_id: str, r: TimeRange, interval: str = "hour") -> dict:
         return _displays.displays(self.dir, site_id, r, check_interval(interval))
+
+    # opt-in audience insights
+    def store_audience(self, store_id: str, r: TimeRange, interval: str = "hour") -> dict:
+        return _audience.store_audience(self.dir, store_id, r, check_interval(interval))
+
+    def display_reactions(self, site_id: str, r: TimeRange, interval: str = "hour") -> dict:
+        return _audience.display_reactions(self.dir, site_id, r, check_interval(interval))
 
     def gaps(self, site_id: str, r: TimeRange, now: datetime | None = None) -> dict:
         return _gaps.gaps(self.dir, site_id, r, now)

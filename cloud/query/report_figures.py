@@ -39,6 +39,19 @@ class Totals:
     viewers: int | None = None
     look_s_sum: float = 0.0
     buckets: list[tuple[datetime, int]] = field(default_factory=list)  # local interval start -> people in
+    # opt-in audience insights (None: not switched on for the store's devices)
+    looks: int | None = None  # looks at displays with a reaction
+    delighted: int | None = None
+    age_bands: dict[str, int] = field(default_factory=dict)  # band (not "unknown") -> people
+
+    @property
+    def delighted_share(self) -> float | None:
+        return self.delighted / self.looks if self.looks and self.delighted is not None else None
+
+    @property
+    def top_age_band(self) -> tuple[str, int] | None:
+        best = max(self.age_bands.items(), key=lambda kv: (kv[1], kv[0]), default=None)
+        return best if best and best[1] > 0 else None
 
     @property
     def avg_dwell_s(self) -> float | None:
@@ -116,6 +129,9 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
     dev_vis = totals(d.db, "footfall_device_visitors", ["unique", "returning"], where, r, by=("device",)) if distinct else {}
     disp = totals(d.db, "footfall_display", ["passers", "viewers", "look_s_sum"], where, r, by=("device",))
     pos = totals(d.db, "footfall_pos", ["transactions", "revenue"], where, r, by=("store",))
+    react = totals(d.db, "footfall_reactions", ["delighted", "neutral", "disinterested"], where, r, by=("device",))
+    ages = totals(d.db, "footfall_audience", ["n"], f"{where} AND attribute = 'age' AND band != 'unknown'", r,
+                  by=("device", "band"))
 
     for st, ent in entrances.items():  # name doors by their line id; "device/line" only where two devices share one
         ids = [k.split("/", 1)[1] for k in ent]
@@ -130,6 +146,11 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
             v = {f: sum(o[f] for o in own) for f in ("unique", "returning")} if own else None
         ds = [disp[(dev,)] for dev in sorted(devices.get(st.id, ())) if (dev,) in disp]
         p = pos.get((st.id,))
+        rs = [react[(dev,)] for dev in sorted(devices.get(st.id, ())) if (dev,) in react]
+        bands: dict[str, int] = defaultdict(int)
+        for (dev, band), c in ages.items():
+            if dev in devices.get(st.id, ()):
+                bands[band] += int(c["n"])
         has_lines = st.id in entrances
         out[st.id] = Totals(
             visitors_in=int(sum(per_bucket[st.id].values())) if has_lines else None,
@@ -144,6 +165,9 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
             viewers=int(sum(c["viewers"] for c in ds)) if ds else None,
             look_s_sum=float(sum(c["look_s_sum"] for c in ds)),
             buckets=[(b, int(per_bucket[st.id].get(b, 0))) for b in grid],
+            looks=int(sum(sum(c.values()) for c in rs)) if rs else None,
+            delighted=int(sum(c["delighted"] for c in rs)) if rs else None,
+            age_bands=dict(bands),
         )
     return out
 
@@ -165,6 +189,8 @@ def chain_totals(parts: list[Totals]) -> Totals:
         passers=add(p.passers for p in parts), viewers=add(p.viewers for p in parts),
         look_s_sum=sum(p.look_s_sum for p in parts),
         buckets=[(ref[i][0], sum(p.buckets[i][1] for p in parts if i < len(p.buckets))) for i in range(n)],
+        looks=add(p.looks for p in parts), delighted=add(p.delighted for p in parts),
+        age_bands={b: sum(p.age_bands.get(b, 0) for p in parts) for b in {b for p in parts for b in p.age_bands}},
     )
 
 

@@ -87,13 +87,14 @@ def _money(x: float) -> str:
 
 TALLY = -1  # "rests on" for tallies counted on the device (crossings, occupancy, passers): shown as they are, as
 # kanon.py does for the API and dashboard; figures derived per visitor rest on their visitors and go "<5" below K.
-SHARES = ("returning_share", "conversion")  # compared in percentage points, not as a percentage of a percentage
+SHARES = ("returning_share", "conversion", "delighted_share")  # compared in percentage points, not as a percentage of a percentage
 
 
 # Each figure: (key, label, value, visitors it rests on (TALLY: none), formatter).
 def _figures(t: Totals, bucket: str = "hour") -> list[tuple[str, str, float | int | None, int | None, callable]]:
     peak = t.peak
     entrance = t.busiest_entrance
+    top_band = t.top_age_band
     return [
         ("visitors_in", "Visitors in", t.visitors_in, TALLY, lambda v: f"{v:,}"),
         ("unique", "Unique visitors", t.unique, t.unique, lambda v: f"{v:,}"),
@@ -108,6 +109,11 @@ def _figures(t: Totals, bucket: str = "hour") -> list[tuple[str, str, float | in
          lambda v: f"{entrance[0]} ({v:,} in)"),
         ("display_viewers", "Display viewers", t.viewers, t.viewers, lambda v: f"{v:,} of {t.passers or 0:,} passing"),
         ("avg_look", "Average look", t.avg_look_s, t.viewers, lambda v: f"{v:.1f} s"),
+        # opt-in audience insights: each rests on the people in it, so "<5" below K like any visitor figure
+        ("delighted_share", "Delighted viewers", t.delighted_share, t.delighted if t.looks else None,
+         lambda v: f"{v * 100:.0f}% of {t.looks:,} looks"),
+        ("top_age_band", "Largest age group", top_band[1] if top_band else None, top_band[1] if top_band else None,
+         lambda v: f"{top_band[0]} ({v:,} people)"),
     ]
 
 

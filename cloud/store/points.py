@@ -13,6 +13,7 @@ from datetime import datetime
 from influxdb_client import Point, WritePrecision
 
 from footfall.cloud.link.linker import Flow, Visitors
+from footfall.cloud.store.audience_points import audience_points
 from footfall.protocol import CountsMessage, HealthMessage, VisitMessage
 
 
@@ -45,7 +46,7 @@ def counts_points(m: CountsMessage) -> list[str]:
     if m.visitors is not None:
         out.append(_line(_at(Point("footfall_device_visitors").tag("site", m.site).tag("device", m.device)
                              .field("unique", m.visitors.unique).field("returning", m.visitors.returning), m.interval_start)))
-    return out
+    return out + audience_points(m)
 
 
 def health_points(m: HealthMessage) -> list[str]:

@@ -168,6 +168,13 @@ def store_detail() -> g.Dashboard:
                           "WHERE site = '$site' AND store = '$store' AND $timeFilter GROUP BY \"cell\"",
                           "person_s", ("cell",), guard="n"), "A", fmt="table")], _pos(0, 21, 24, 8),
               sortBy=[g.TableSortByField(displayName="person_s", desc=True)]),
+        # opt-in audience insights (privacy.audience.age_gender): people per band, each bucket of a band under K left out
+        series("Audience mix by hour: age bands (opt-in)", [
+            target(summed("footfall_audience", "n", f"{door} AND attribute = 'age'", "band", interval="1h"), "A",
+                   "$tag_band")], _pos(0, 29, 12), bars=True),
+        series("Audience mix by hour: gender (opt-in)", [
+            target(summed("footfall_audience", "n", f"{door} AND attribute = 'gender'", "band", interval="1h"), "A",
+                   "$tag_band")], _pos(12, 29, 12), bars=True),
     ], [g.Template(name="site", label="Site", query=SITE_QUERY, dataSource=DATASOURCE,
                    refresh=g.REFRESH_ON_TIME_RANGE_CHANGE), STORE_VAR, DEVICE_VAR],
         "One store: its doors (device), zones, visitors, and the same range a week earlier.")
@@ -197,7 +204,19 @@ def displays() -> g.Dashboard:
                                                       name="look_s"), "A", "$tag_display")], _pos(0, 8, 12), unit="s"),
         series("Share of passers-by who look", [target(k_safe(rate, "rate", ("display",), guard="n"), "A",
                                                        "$tag_display")], _pos(12, 8, 12), unit="percentunit"),
+        series("Reactions (opt-in): share of looks per display", [
+            target(reaction_share(where, r), ref, f"$tag_display {r}")
+            for r, ref in (("delighted", "A"), ("neutral", "B"), ("disinterested", "C"))], _pos(0, 16, 24),
+               unit="percentunit"),
     ], [SITE_VAR, DEVICE_VAR], "Passers-by, viewers and attention per display.")
+
+
+def reaction_share(where: str, reaction: str) -> str:
+    """Share of a display's looks with this reaction, where at least K looks had it (so also K looks in all)."""
+    looks = 'sum("delighted") + sum("neutral") + sum("disinterested")'
+    inner = (f'SELECT sum("{reaction}") * 1.0 / ({looks}) AS "share", sum("{reaction}") AS "n" FROM footfall_reactions '
+             f'WHERE {where} AND $timeFilter{_group("display")}')
+    return k_safe(inner, "share", ("display",), guard="n")
 
 
 def fleet_health() -> g.Dashboard:

@@ -84,6 +84,8 @@ class EventAggregator:
         self.infer_unseen = not cfg.detector.person.enabled
         hm = cfg.heatmap
         self.floor = FloorAccumulator(hm, cfg.detector.person.enabled) if hm is not None and hm.enabled else None
+        # this frame's looks at displays: (track, display, seconds), read by the audience stage (edge/audience)
+        self.looks: list[tuple[int, str, float]] = []
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
@@ -116,6 +118,7 @@ class EventAggregator:
         iv = self.current
         if self.floor is not None:
             self.floor.update(tracks.live, ts, w, h)
+        self.looks = []
         occupancy = {z.id: 0 for z in self.zones}
         for t in tracks.live:
             st = self.tracks.setdefault(t.id, _TrackState())
@@ -159,6 +162,7 @@ class EventAggregator:
                     if t.keypoints is not None and geometry_score(t.keypoints) >= LOOKING_FRONTAL:
                         st.looked_s += dt
                         d["look_s"] += dt
+                        self.looks.append((t.id, display, dt))
                         if st.looked_s >= MIN_VIEW_S:
                             d["viewers"].add(t.id)
         for zid, n in occupancy.items():

@@ -56,6 +56,12 @@ def extra_lines(now: datetime) -> list[str]:
         viewers = 3 if h == 8 else 9 + h % 3  # 3: shown as <5
         lines.append(f"footfall_display,site=mall,device=screen-1,display=promo passers={20 + h}i,viewers={viewers}i,"
                      f"look_s_sum={2.5 * viewers} {ns(t)}")
+        # opt-in audience insights: store-a's camera and the screen (a band of 1 or 2 people: shown as <5)
+        for attribute, band, n in (("age", "25-34", 6), ("age", "35-44", h % 3), ("gender", "female", 5),
+                                   ("gender", "male", 1 + h % 3)):
+            lines.append(f"footfall_audience,site=mall,device=cam-a,attribute={attribute},band={band} n={n}i {ns(t)}")
+        lines.append(f"footfall_reactions,site=mall,device=screen-1,display=promo delighted=6i,neutral=2i,"
+                     f"disinterested=0i,look_s_sum=20.0 {ns(t)}")
     for (a, b), moves in FLOWS.items():
         lines.append(f'footfall_flow,site=mall,from={a},to={b} moves={moves}i {ns(day + timedelta(hours=12))}')
     for m in range(15, 0, -1):
@@ -242,6 +248,22 @@ def test_fewer_than_five_shows_as_such(tab, dash):
     at_eight = next(r for r in shown if r[1] == "10:00")  # one day: hours only; 08:00 UTC: the hour of 3 viewers
     assert at_eight[2] == "28" and at_eight[3] == at_eight[4] == at_eight[5] == "<5"  # viewers, attention, mean look
     assert all(r[3] != "<5" for r in shown if r[1] != "10:00")
+
+
+def test_audience_panels_show_what_the_api_returns(tab, dash):
+    t = tab("analyst")
+    t.open(PAGES["store"])
+    mix = dash.api.get(f"{dash.base}/api/v1/stores/store-a/audience?{RANGE}&interval=hour").json()
+    shown = records(t.page, "#store-audience")
+    assert len(shown) == len(mix["rows"]) == 24
+    for row, answer in zip(shown, mix["rows"]):
+        assert row["25-34"] == str(answer["age"]["25-34"]) and row["35-44"] == str(answer["age"]["35-44"])
+        assert row["Male"] == str(answer["gender"]["male"])
+    assert {r["35-44"] for r in shown} >= {"<5", "0"} and "6" in {r["25-34"] for r in shown}
+    t.open(PAGES["displays"])
+    reactions = records(t.page, "#reactions")
+    assert reactions and all(r["Delighted"] == "75.0 %" and r["Disinterested"] == "0.0 %" and r["Neutral"] == "<5"
+                             for r in reactions if r["Looks"] != "0")
 
 
 def test_live_occupancy_refreshes_itself(tab, dash):

@@ -173,3 +173,16 @@ def test_systemd_timer_and_service_send_what_is_due_with_the_smtp_credential():
     assert example["reports"]["smtp"]["password"]["credential"] in creds
     assert example["influx"]["password"]["credential"] in creds
     assert svc["StateDirectory"] == "footfall-cloud" and example["state_dir"] == "/var/lib/footfall-cloud"  # the ledger
+
+
+def test_audience_lines_only_where_switched_on_and_suppressed_under_5():
+    off = Totals(visitors_in=40)
+    assert not {"delighted_share", "top_age_band"} & {r.key for r in rows(_report(off, off))}
+    now = Totals(visitors_in=40, looks=20, delighted=8, age_bands={"25-34": 12, "35-44": 7})
+    before = Totals(visitors_in=40, looks=10, delighted=3, age_bands={"25-34": 3})
+    got = {r.key: r for r in rows(_report(now, before))}
+    assert got["delighted_share"].cell.display == "40% of 20 looks" and got["delighted_share"].changes[0].display == "–"
+    assert got["top_age_band"].cell.display == "25-34 (12 people)"
+    back = {r.key: r for r in rows(_report(before, now))}
+    assert back["delighted_share"].cell.display == "<5" and back["top_age_band"].cell.display == "<5"
+    assert chain_totals([now, before]).age_bands == {"25-34": 15, "35-44": 7}

@@ -47,7 +47,7 @@
       }).join(" · ") || "–";
     }
     if (key === "start" || key === "started" || key === "ended" || key === "last_seen") return when(v);
-    if ((key === "conversion" || key === "attention_rate") && typeof v === "number") return (v * 100).toFixed(1) + " %";
+    if ((key === "conversion" || key === "attention_rate" || /_share$/.test(key)) && typeof v === "number") return (v * 100).toFixed(1) + " %";
     if (key === "hour" && typeof v === "number") return (v < 10 ? "0" : "") + v + ":00";
     if (typeof v === "number") return v.toLocaleString("en-GB");
     return String(v);
@@ -306,6 +306,49 @@
       var top = after.cells.filter(function (c) { return typeof c.person_s === "number"; })
         .sort(function (x, y) { return y.person_s - x.person_s; }).slice(0, 5);
       table(panel.querySelector(".table"), top, cols("cell:Cell,col:Column,row:Row,person_s:Person-seconds,tracks:People"));
+    },
+    audience: function (panel, data) {
+      // opt-in audience mix: one row per interval, a column per age band and gender ("<5" stays "<5")
+      var bands = ["<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"];
+      var rows = data.rows.map(function (r) {
+        var row = { start: r.start, people: r.people };
+        bands.forEach(function (b) { row["age " + b] = r.age[b]; });
+        ["female", "male", "unknown"].forEach(function (g) { row[g] = r.gender[g]; });
+        return row;
+      });
+      var spec = "start:Hour,people:People," + bands.map(function (b) { return "age " + b + ":" + b; }).join(",") +
+        ",female:Female,male:Male,unknown:Gender unknown";
+      table(panel.querySelector(".table"), rows, cols(spec));
+      var merged = (data.total.age_merged || []).map(function (g) { return g.band + ": " + show("n", g.n); }).join(" · ");
+      note(panel, "Estimated from faces (see the accuracy notes); bands of fewer than 5 people show \"<5\". " +
+        "Whole range, neighbouring bands merged to 5 or more: " + (merged || "no one"));
+      var sets = bands.slice(0, 7).map(function (b, i) {
+        return { label: b, data: rows.map(function (r) { return plotted(r["age " + b]); }), colour: COLOURS[i % COLOURS.length] };
+      }).filter(function (s) { return s.data.some(function (v) { return v > 0; }); }); // bands with someone in them
+      // nobody in any band (the feature is off, or the store was empty): the table says so, no empty chart
+      var any = sets.length > 0;
+      var box = panel.querySelector(".chart");
+      if (box) box.hidden = !any;
+      if (any) chart(panel.querySelector("canvas"), "bar", xLabels(rows), sets);
+    },
+    reactions: function (panel, data) {
+      var rows = [];
+      data.displays.forEach(function (d) {
+        d.rows.forEach(function (r) { rows.push(Object.assign({ display: d.device + " / " + d.display }, r)); });
+      });
+      table(panel.querySelector(".table"), rows, cols(panel.dataset.cols));
+      var box = panel.querySelector(".chart");
+      if (!data.displays.length) { if (box) box.hidden = true; return; }
+      var sets = [], labels = [];
+      ["delighted", "neutral", "disinterested"].forEach(function (x, i) {
+        sets.push({ label: x, colour: COLOURS[i % COLOURS.length],
+                    data: data.displays.map(function (d) { return plotted(d.total[x + "_share"]); }) });
+      });
+      data.displays.forEach(function (d) { labels.push(d.device + " / " + d.display); });
+      sets = sets.filter(function (s) { return s.data.some(function (v) { return v > 0; }); });
+      var any = sets.length > 0;
+      if (box) box.hidden = !any;
+      if (any) chart(panel.querySelector("canvas"), "bar", labels, sets);
     },
     compare: function (panel, answers) {
       var day = answers.api, prev = answers.prev, week = answers.week, b = document.body.dataset;
