@@ -212,7 +212,9 @@ class EdgeConfig(Strict):
     def _recognition_allowed(cls, rec: Recognition | None, info: ValidationInfo) -> Recognition | None:
         from footfall.edge.recognition.rules import refusals
 
-        privacy = info.data.get("privacy")
+        privacy, detector = info.data.get("privacy"), info.data.get("detector")
+        if rec is not None and detector is not None and detector.person.enabled:
+            raise ValueError("recognition runs in face mode only (detector.person.enabled: false)")
         if rec is not None and privacy is not None:
             if problems := refusals(privacy.level, privacy.jurisdiction, rec.lists):
                 raise ValueError("; ".join(problems))

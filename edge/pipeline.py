@@ -16,7 +16,7 @@ from footfall.edge.detect.detections import Detections
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
 from footfall.edge.track.reid import Appearance
 from footfall.edge.track.tracker import FaceTracker, Tracks
-from footfall.protocol import CountsMessage, VisitMessage
+from footfall.protocol import AlertMessage, CountsMessage, VisitMessage
 
 MIN_VISIT_S = 0.5  # a track shorter than this that crossed no line is detector noise, not a visitor
 
@@ -85,6 +85,11 @@ class EdgePipeline:
         self.tracker = FaceTracker(fps=cfg.camera.fps, appearance=appearance)
         if self.person_mode:
             self._init_person_mode()
+        self.recognizer = None
+        if cfg.recognition is not None:  # consented lists only (edge/recognition); config rules allowed them here
+            from footfall.edge.recognition.recognizer import Recognizer
+
+            self.recognizer = Recognizer(cfg)
 
     def _init_person_mode(self) -> None:
         """Person tracks drive lines and zones; a face track attached to one gives its visit the face's code."""
@@ -144,9 +149,12 @@ class EdgePipeline:
             for face in tracks.live:
                 if face.keypoints is not None:
                     self.embedder.observe(face.id, tracks.frame.image, face.keypoints)
-        out = []
+        out = self._recognise(tracks) if self.recognizer is not None else []
         for ft in tracks.finished:
             visit = self.events.finish(ft)
+            if self.recognizer is not None and self._is_staff(ft.id):
+                self.embedder.drop(ft.id)  # staff: no visit, no code
+                continue
             if visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None:
                 if self.embedder is not None:
                     self.embedder.drop(visit.track)
@@ -155,6 +163,21 @@ class EdgePipeline:
             out.append(self._visit_message(visit, tracks.frame.ts))
         self.times.add("embed", t)
         return out
+
+    def _recognise(self, tracks: Tracks) -> list:
+        """Declared matches: staff leave the customer counts; VIP / watchlist raise an alert (opaque ref only)."""
+        out = []
+        for r in self.recognizer.observe(tracks.live, self.embedder, tracks.frame.ts):
+            if r.match.list == "staff":
+                self.events.exclude_staff(r.track)
+            else:
+                out.append(AlertMessage(**self._envelope(tracks.frame.ts), list=r.match.list, entry=r.match.ref,
+                                        seen_at=utc(r.ts), score=min(max(r.match.score, 0.0), 1.0)))
+        return out
+
+    def _is_staff(self, track: int) -> bool:
+        m = self.recognizer.finish(track)
+        return m is not None and m.list == "staff"
 
     def _process_people(self, frame: Frame) -> list:
         t = time.perf_counter()

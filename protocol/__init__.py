@@ -11,6 +11,7 @@ from .messages import (
     LineCount,
     Message,
     ProtocolError,
+    StaffPresence,
     StatusMessage,
     VisitMessage,
     ZoneCount,
@@ -22,6 +23,6 @@ from .topics import Kind, Topic, TopicError, parse_topic, subscription, topic_fo
 
 __all__ = [
     "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "AlertMessage", "CountsMessage", "DeviceVisitors", "DisplayCount",
-    "HealthMessage", "Kind", "LineCount", "Message", "ProtocolError", "StatusMessage", "Topic", "TopicError",
+    "HealthMessage", "Kind", "LineCount", "Message", "ProtocolError", "StaffPresence", "StatusMessage", "Topic", "TopicError",
     "VisitMessage", "ZoneCount", "decode", "encode", "parse_message", "parse_topic", "subscription", "topic_for",
 ]

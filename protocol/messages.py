@@ -89,6 +89,13 @@ class DeviceVisitors(_Model):
     returning: Count
 
 
+class StaffPresence(_Model):
+    """Recognised (enrolled, consented) staff on camera in the interval: never who, only how much."""
+
+    present_s: Seconds  # staff-seconds, summed over staff tracks
+    people: Count  # staff tracks seen
+
+
 class CountsMessage(_Envelope):
     kind: Literal["counts"] = "counts"
     interval_start: AwareDatetime  # points are keyed by it, so a redelivery rewrites, never adds
@@ -97,6 +104,7 @@ class CountsMessage(_Envelope):
     zones: list[ZoneCount] = Field(default_factory=list, max_length=64)
     displays: list[DisplayCount] = Field(default_factory=list, max_length=64)
     visitors: DeviceVisitors | None = None
+    staff: StaffPresence | None = None  # only where a staff list is enabled
 
 
 class VisitMessage(_Envelope):

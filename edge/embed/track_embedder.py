@@ -61,6 +61,11 @@ class TrackEmbedder:
             best.appearance = (seq, self._embed(crop))
         return best.appearance[1]
 
+    def best_sighting(self, track_id: int) -> tuple[int, np.ndarray] | None:
+        """(sighting number, embedding) of the track's best sighting so far, for recognition's per-frame votes."""
+        vector = self.of_track(track_id)
+        return None if vector is None else (self._best[track_id].appearance[0], vector)
+
     def of_face(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
         """Appearance of one face on the current frame, if it is good enough to tell people apart."""
         if geometry_score(keypoints) < self.min_quality:

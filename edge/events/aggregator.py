@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from footfall.edge.config import EdgeConfig
 from footfall.edge.embed.quality import geometry_score
 from footfall.edge.track.tracker import FinishedTrack, Tracks
-from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
+from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPresence, ZoneCount
 
 from .geometry import CountingLine, Zone
 
@@ -51,6 +51,8 @@ class _Interval:
     displays: dict[str, dict]
     unique: int = 0
     returning: int = 0
+    staff_s: float = 0.0  # staff-seconds on camera (recognised staff tracks, summed)
+    staff: set = field(default_factory=set)  # staff tracks seen
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class EventAggregator:
         # already there (standing when the unit started, stepping out of a group), not a crossing nobody saw; on
         # opencv_vtest.avi inferring one counted a man who stood beside the line and walked off (docs/person-mode.md).
         self.infer_unseen = not cfg.detector.person.enabled
+        self.staff_tracks: set[int] = set()  # recognised staff: presence only, never a customer count
+        self.report_staff = cfg.recognition is not None and cfg.recognition.staff is not None
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
@@ -113,6 +117,10 @@ class EventAggregator:
         iv = self.current
         occupancy = {z.id: 0 for z in self.zones}
         for t in tracks.live:
+            if t.id in self.staff_tracks:
+                iv.staff_s += dt
+                iv.staff.add(t.id)
+                continue
             st = self.tracks.setdefault(t.id, _TrackState())
             cx, cy = t.centre
             p = (cx / w, cy / h)
@@ -185,7 +193,30 @@ class EventAggregator:
         z["dwell_sum"] += ts - entered
         z["dwell_n"] += 1
 
+    def exclude_staff(self, track_id: int) -> None:
+        """A track recognised as staff: from now on presence only, and what it counted in the open interval is
+        withdrawn (an interval already sent keeps it: recognition usually decides before the door)."""
+        self.staff_tracks.add(track_id)
+        st, iv = self.tracks.pop(track_id, None), self.current
+        if iv is None:
+            return
+        iv.staff.add(track_id)
+        for d in iv.displays.values():
+            d["passers"].discard(track_id)
+            d["viewers"].discard(track_id)
+        if st is None:
+            return
+        for line, direction, _, start in st.crossings:
+            if start == iv.start:
+                iv.lines[line][0 if direction == "in" else 1] -= 1
+        for zone_id, entered in st.inside.items():
+            if entered >= iv.start:
+                iv.zones[zone_id]["entries"] -= 1
+
     def finish(self, ft: FinishedTrack) -> Visit:
+        if ft.id in self.staff_tracks:  # no crossing inferred, no dwell: staff are not visitors
+            self.staff_tracks.discard(ft.id)
+            return Visit(ft.id, ft.first_ts, ft.last_ts, None, None, None, None)
         st = self.tracks.pop(ft.id, _TrackState())
         for zone_id in list(st.inside):
             self._exit(st, zone_id, ft.last_ts)
@@ -234,4 +265,5 @@ class EventAggregator:
             displays=[DisplayCount(display=k, passers=len(d["passers"]), viewers=len(d["viewers"]),
                                    look_s_sum=round(d["look_s"], 2)) for k, d in iv.displays.items()],
             visitors=DeviceVisitors(unique=iv.unique, returning=iv.returning) if self.cfg.privacy.level == "device" else None,
+            staff=StaffPresence(present_s=round(iv.staff_s, 2), people=len(iv.staff)) if self.report_staff else None,
         )

@@ -1,0 +1,37 @@
+"""The device's recognition audit log: JSON lines of enroll / remove / expire / match / feedback.
+
+Never a face or an embedding, and never the ref itself: a keyed hash of it (HMAC with the gallery key), so the log
+proves what happened to a given person when asked with their ref, yet lists nobody once they are unenrolled.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from pathlib import Path
+
+
+def ref_tag(key: bytes, ref: str) -> str:
+    return hmac.new(key, b"footfall-audit-ref\0" + ref.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+class AuditLog:
+    def __init__(self, path: Path, key: bytes, device: str = ""):
+        self.path, self._key, self.device = Path(path), key, device
+
+    def record(self, event: str, ref: str, list_: str, **fields) -> dict:
+        entry = {"ts": round(time.time(), 3), "event": event, "device": self.device, "list": list_,
+                 "ref_tag": ref_tag(self._key, ref), **fields}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a") as f:
+            f.write(json.dumps(entry, sort_keys=True) + "\n")
+        return entry
+
+    def entries(self, ref: str | None = None) -> list[dict]:
+        if not self.path.exists():
+            return []
+        rows = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        return rows if ref is None else [r for r in rows if r["ref_tag"] == ref_tag(self._key, ref)]
