@@ -42,7 +42,7 @@ class Recognition(Strict):
     gallery: Path = Path("/var/lib/footfall/gallery.enc")
     key: SecretRef = Field(description="32-byte gallery key, hex or raw: {credential: gallery-key} or {file: PATH}")
     audit_log: Path = Path("/var/lib/footfall/recognition-audit.jsonl")
-    threshold: float = Field(default=0.55, gt=0, lt=1, description=(
+    threshold: float = Field(default=0.6, gt=0, lt=1, description=(
         "cosine similarity a frame must reach (measured: docs/results/recognition.json)"))
     min_frames: int = Field(default=2, ge=1, le=10, description="distinct frames of a track that must agree")
     purge_every_s: int = Field(default=3600, ge=60, le=86400, description="expired entries are purged this often")

@@ -59,7 +59,7 @@ class _Votes:
 class TrackVotes:
     """Per-track agreement over distinct frames."""
 
-    def __init__(self, matcher: Matcher, min_frames: int, max_tries: int = 12):
+    def __init__(self, matcher: Matcher, min_frames: int, max_tries: int = 4):
         self.matcher, self.min_frames, self.max_tries = matcher, min_frames, max_tries
         self._votes: dict[int, _Votes] = {}
         self.decided: dict[int, Match] = {}

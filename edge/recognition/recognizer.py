@@ -11,6 +11,11 @@ from .matcher import Match, Matcher, TrackVotes
 from .store import GalleryStore, parse_key
 
 RELOAD_EVERY_S = 5.0  # `footfall-edge unenroll` beside the running service takes effect within this
+# Only good sightings vote (each vote costs an SFace run, shared with re-identification and the visit's own
+# embedding): small far faces match badly anyway, and on the bench's scene voting with every improving sighting cost
+# a fifth of the fps (docs/results/recognition.json).
+VOTE_MIN_QUALITY = 0.5
+VOTE_GAP_S = 0.3  # frames further apart in time are more independent evidence, and fewer cost less
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Recognizer:
         self.votes = TrackVotes(Matcher(store, list_thresholds(cfg)), rec.min_frames)
         self.purge_every_s = rec.purge_every_s
         self._next_reload = self._next_purge = None
+        self._last_vote: dict[int, float] = {}
 
     def tick(self, ts: float) -> None:
         if self._next_reload is None or ts >= self._next_reload:
@@ -56,8 +62,10 @@ class Recognizer:
         self.tick(ts)
         out = []
         for face in live:
-            if not self.votes.wants(face.id):
+            if (not self.votes.wants(face.id) or embedder.best_quality(face.id) < VOTE_MIN_QUALITY
+                    or ts - self._last_vote.get(face.id, -1e9) < VOTE_GAP_S):
                 continue
+            self._last_vote[face.id] = ts
             best = embedder.best_sighting(face.id)
             if best is None:
                 continue
@@ -71,4 +79,5 @@ class Recognizer:
         return self.votes.decided.get(track)
 
     def finish(self, track: int) -> Match | None:
+        self._last_vote.pop(track, None)
         return self.votes.finish(track)
