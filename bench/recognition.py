@@ -45,6 +45,7 @@ FILLER_VIDEOS = ["videos/mobileface_friends1.mp4", "videos/mobileface_friends2.m
 FILLER_PHOTOS_SKIPPED = {"deepface_couple.jpg", "deepface_selfie-many-people.jpg"}
 LABELS_SKIPPED = {"deepface_ids/id03"}
 GALLERY_SIZES = (10, 100, 1000)
+REPEATS = 2
 SWEEP = (0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70)
 
 
@@ -214,31 +215,31 @@ def pipeline_cost(data: Path, mediapipe_python: str | None) -> dict | None:
         rec = {**base, "recognition": {"gallery": str(tmp / "g.enc"), "key": {"file": str(key)},
                                        "audit_log": str(tmp / "audit.jsonl"), "vip": {}, "staff": {}}}
         _fill_gallery(tmp / "g.enc", key.read_bytes(), tmp / "audit.jsonl", data)
-        runs = {}
-        for name, cfg in (("off", base), ("on_1000_entries", rec)):
-            path = tmp / f"{name}.yaml"
-            path.write_text(yaml.safe_dump(cfg))
-            argv = [sys.executable, edge_bench.__file__, "--worker", "1", "--video", str(video), "--config", str(path)]
-            r = subprocess.run(edge_bench.pinned(argv), capture_output=True, text=True,
-                               env={**os.environ, "OMP_NUM_THREADS": "1"})
-            if r.returncode != 0:
-                raise click.ClickException(r.stderr[-2000:])
-            out = json.loads(r.stdout.strip().splitlines()[-1])
-            runs[name] = {k: out[k] for k in ("frames", "fps", "faces_embedded", "stage_ms")}
-        result = {"video": "rendered entrance, 60 s, 8 walkers (seed 2)", "cpu": "one core (taskset -c 0)", **runs,
-                  "fps_ratio_on_vs_off": round(runs["on_1000_entries"]["fps"] / runs["off"]["fps"], 3)}
-        edge_json = ROOT / "docs" / "results" / "edge.json"
-        if edge_json.exists():  # the recorded ratio on the reference video, scaled by what recognition costs here
-            ratio = json.loads(edge_json.read_text()).get("ours_fps_vs_mediapipe_detect_fps")
-            if ratio:
-                result["edge_json_ratio_vs_mediapipe"] = ratio
-                result["ratio_vs_mediapipe_with_recognition_estimated"] = round(ratio * result["fps_ratio_on_vs_off"], 3)
+        runs: dict[str, dict] = {}
+        for _ in range(REPEATS):  # interleaved, best of REPEATS: the machine is shared, noise only ever slows a run
+            for name, cfg in (("off", base), ("on_1000_entries", rec)):
+                path = tmp / f"{name}.yaml"
+                path.write_text(yaml.safe_dump(cfg))
+                argv = [sys.executable, edge_bench.__file__, "--worker", "1", "--video", str(video), "--config", str(path)]
+                r = subprocess.run(edge_bench.pinned(argv), capture_output=True, text=True,
+                                   env={**os.environ, "OMP_NUM_THREADS": "1"})
+                if r.returncode != 0:
+                    raise click.ClickException(r.stderr[-2000:])
+                out = json.loads(r.stdout.strip().splitlines()[-1])
+                if name not in runs or out["fps"] > runs[name]["fps"]:
+                    runs[name] = {k: out[k] for k in ("frames", "fps", "faces_embedded", "stage_ms")}
+        on, off = runs["on_1000_entries"], runs["off"]
+        result = {"video": "rendered entrance, 60 s, 8 walkers (seed 2)", "cpu": "one core (taskset -c 0)",
+                  "runs": f"best of {REPEATS}, interleaved", **runs,
+                  "fps_ratio_on_vs_off": round(on["fps"] / off["fps"], 3),
+                  "recognition_ms_per_frame": round(on["stage_ms"]["embed"] - off["stage_ms"]["embed"], 3)}
         if mediapipe_python:
             edge_bench.MP_VENV = Path(mediapipe_python).parent.parent
-            mp = edge_bench.run_mediapipe(str(video), 100_000)
-            if mp:
-                result["mediapipe_detect_fps"] = mp["detect_fps"]
-                result["ours_with_recognition_vs_mediapipe"] = round(runs["on_1000_entries"]["fps"] / mp["detect_fps"], 3)
+        mp = edge_bench.run_mediapipe(str(video), 100_000)  # bench/edge.py's venv with mediapipe==0.10.21
+        if mp:
+            result["mediapipe_detect_fps"] = mp["detect_fps"]
+            result["ours_vs_mediapipe_off"] = round(off["fps"] / mp["detect_fps"], 3)
+            result["ours_vs_mediapipe_with_recognition"] = round(on["fps"] / mp["detect_fps"], 3)
         return result
 
 
@@ -299,7 +300,7 @@ def main(data: Path, as_json: bool, seed: int, threshold: float | None, pipeline
     result["matching_cost"] = matching_cost(fillers)
     if pipeline:
         result["pipeline"] = pipeline_cost(data, mediapipe_python)
-    result["cpu_s"] = round(time.process_time() - started, 1)
+    result["cpu_s"] = round(time.process_time() - started, 1)  # this process; the timed pipeline runs are apart
     json.dump(result, sys.stdout, indent=1)
     print()
 
