@@ -38,6 +38,14 @@ class Store(Strict):
     zones: list[Id] = Field(min_length=1)
 
 
+class AlertWebhooks(Strict):
+    """Where a site's recognition alerts go (docs/privacy.md): https URLs of the CRM and of the security desk."""
+
+    vip: str | None = Field(default=None, pattern=r"^https?://", description="CRM: VIP alerts with the opaque ref")
+    watchlist: str | None = Field(default=None, pattern=r"^https?://",
+                                  description="security desk only: watchlist alerts, each to be confirmed by a person")
+
+
 class Site(Strict):
     id: Id
     name: str = ""
@@ -53,6 +61,7 @@ class Site(Strict):
     # of it arriving later are late: stored as visits (footfall), not linked, counted per device (fleet view).
     link_grace_s: float = Field(default=7200.0, ge=60.0, le=86400.0,
                                 description="seconds an old code period keeps linking after the next one began")
+    alert_webhooks: AlertWebhooks | None = None
 
 
 class Api(Strict):

@@ -11,7 +11,7 @@ from enum import Enum
 
 from footfall.cloud.link.linker import SiteLinker
 from footfall.cloud.store.points import linked_points, points_for
-from footfall.protocol import ProtocolError, VisitMessage, decode, encode, parse_message
+from footfall.protocol import AlertMessage, ProtocolError, VisitMessage, decode, encode, parse_message
 from footfall.protocol.contract import period_policy
 from footfall.protocol.topics import PROBE_KIND
 
@@ -37,8 +37,10 @@ class Outcome(Enum):
 
 class Handler:
     def __init__(self, state: IngestState, sites: dict, park: Callable[[bytes], None],
-                 owns: Callable[[str], bool] = lambda site: True, clock: Callable[[], float] = time.time):
-        """`sites`: site id -> cloud.config.Site."""
+                 owns: Callable[[str], bool] = lambda site: True, clock: Callable[[], float] = time.time,
+                 on_alert: Callable[[AlertMessage], object] | None = None):
+        """`sites`: site id -> cloud.config.Site. `on_alert`: a stored recognition alert (cloud/alerts webhooks)."""
+        self.on_alert = on_alert
         self.state = state
         self.sites = sites
         self.linkers = {sid: SiteLinker(site, clock) for sid, site in sites.items()}
@@ -111,6 +113,8 @@ class Handler:
         self._persist_periods(message.site, linker)
         if late:
             self._late(message)
+        if self.on_alert is not None and isinstance(message, AlertMessage):
+            self.on_alert(message)
         return self._count(Outcome.STORED)
 
     def _restamp(self, message, ahead: float):

@@ -13,7 +13,7 @@ from datetime import datetime
 from influxdb_client import Point, WritePrecision
 
 from footfall.cloud.link.linker import Flow, Visitors
-from footfall.protocol import CountsMessage, HealthMessage, VisitMessage
+from footfall.protocol import AlertMessage, CountsMessage, HealthMessage, VisitMessage
 
 
 def _line(p: Point) -> str:
@@ -45,7 +45,21 @@ def counts_points(m: CountsMessage) -> list[str]:
     if m.visitors is not None:
         out.append(_line(_at(Point("footfall_device_visitors").tag("site", m.site).tag("device", m.device)
                              .field("unique", m.visitors.unique).field("returning", m.visitors.returning), m.interval_start)))
+    if m.staff is not None:  # recognised staff on camera: how much, never who
+        out.append(_line(_at(Point("footfall_staff").tag("site", m.site).tag("device", m.device)
+                             .field("present_s", float(m.staff.present_s)).field("people", m.staff.people), m.interval_start)))
     return out
+
+
+def alert_points(m: AlertMessage) -> list[str]:
+    """One point per recognition alert, at its seen_at (plus the seq in ns: unique, and the same on redelivery). The
+    opaque ref is stored for VIP alerts only (the member consented to the CRM link); a watchlist alert keeps no ref
+    here: it goes with its ref to the security webhook alone (cloud/alerts), and a person must confirm it there."""
+    p = (Point("footfall_alerts").tag("site", m.site).tag("device", m.device).tag("list", m.list)
+         .field("score", float(m.score)).field("confirmed", False))
+    if m.list == "vip":
+        p = p.field("entry", m.entry)
+    return [_line(_at(p, m.seen_at.replace(microsecond=0), m.seq % 1_000_000))]
 
 
 def health_points(m: HealthMessage) -> list[str]:
@@ -104,7 +118,9 @@ def points_for(message) -> list[str]:
         return health_points(message)
     if isinstance(message, VisitMessage):
         return visit_points(message)
-    return []  # status and alerts are not time series
+    if isinstance(message, AlertMessage):
+        return alert_points(message)
+    return []  # status is not a time series
 
 
 def report_points(site: str, store: str, report: str, period: str, *, ok: bool, error: str, attempts: int,
