@@ -130,6 +130,8 @@ class Ingest:
         self.client.disconnect()
         self.writer.drain(10)
         self.writer.close()
+        if self.forwarder is not None:
+            self.forwarder.drain(5)
         self.state.close()
 
 
