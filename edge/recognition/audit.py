@@ -21,6 +21,10 @@ class AuditLog:
     def __init__(self, path: Path, key: bytes, device: str = ""):
         self.path, self._key, self.device = Path(path), key, device
 
+    def tag(self, value: str) -> str:
+        """A keyed tag of another identifying value (the consent record id): provable, not listed."""
+        return ref_tag(self._key, value)
+
     def record(self, event: str, ref: str, list_: str, **fields) -> dict:
         entry = {"ts": round(time.time(), 3), "event": event, "device": self.device, "list": list_,
                  "ref_tag": ref_tag(self._key, ref), **fields}

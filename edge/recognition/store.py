@@ -145,7 +145,7 @@ class GalleryStore:
         e = Entry(ref, list_, basis, expires, self._now(), vectors)
         self.entries[ref] = e
         self._save()
-        self.audit.record("enroll", ref, list_, basis=basis, expires=expires.isoformat(), faces=len(vectors),
+        self.audit.record("enroll", ref, list_, basis_tag=self.audit.tag(basis), expires=expires.isoformat(), faces=len(vectors),
                           replaced=replaced)
         return e
 

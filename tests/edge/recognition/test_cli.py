@@ -1,0 +1,67 @@
+"""footfall-edge enroll / galleries / feedback / unenroll on the committed fixture faces (real detector and SFace)."""
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from footfall.edge.__main__ import main
+
+FACES = Path(__file__).resolve().parents[2] / "fixtures" / "faces"
+
+
+@pytest.fixture
+def config(tmp_path):
+    (tmp_path / "gallery.key").write_text("cd" * 32)
+    (tmp_path / "site.secret").write_text("ef" * 32)
+    f = tmp_path / "edge.yaml"
+    f.write_text(f"""site: mall
+device: entrance-1
+role: entrance
+timezone: Europe/Berlin
+site_secret: {{file: {tmp_path}/site.secret}}
+camera: {{source: video.mp4}}
+recognition:
+  gallery: {tmp_path}/gallery.enc
+  key: {{file: {tmp_path}/gallery.key}}
+  audit_log: {tmp_path}/audit.jsonl
+  vip: {{}}
+""")
+    return f
+
+
+def run(*args):
+    r = CliRunner().invoke(main, list(args))
+    return r
+
+
+def test_enroll_feedback_unenroll(config, tmp_path):
+    cfg = ["--config", str(config)]
+    r = run("enroll", *cfg, "--list", "staff", "--ref", "s-1", "--basis", "HR-1", "--expires", "2099-01-01",
+            "--photos", str(FACES / "person_a"))
+    assert r.exit_code != 0 and "not enabled" in r.output  # staff is not an enabled list here
+    r = run("enroll", *cfg, "--list", "vip", "--ref", "vip-0007", "--basis", "CONSENT-7", "--expires", "2099-01-01",
+            "--photos", str(FACES / "person_a"))
+    assert r.exit_code == 0, r.output
+    listed = json.loads(run("galleries", *cfg).output)
+    assert [(e["ref"], e["faces"]) for e in listed] == [("vip-0007", 2)] and "vectors" not in json.dumps(listed)
+
+    r = run("feedback", *cfg, "--ref", "vip-0007", "--wrong")
+    assert r.exit_code == 0 and json.loads(r.output)["threshold"] == 0.65  # the list's 0.6 raised one step
+    assert json.loads(run("galleries", *cfg).output)[0]["threshold"] == 0.65
+
+    assert run("unenroll", *cfg, "--ref", "vip-0007").exit_code == 0
+    assert json.loads(run("galleries", *cfg).output) == []
+    raw = (tmp_path / "gallery.enc").read_bytes() + (tmp_path / "audit.jsonl").read_bytes()
+    assert b"vip-0007" not in raw and b"CONSENT-7" not in raw  # keyed tags only, in the audit log
+    events = [json.loads(line)["event"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert events == ["enroll", "feedback", "remove"]
+    assert run("unenroll", *cfg, "--ref", "vip-0007").exit_code != 0  # nothing left to remove
+
+
+def test_photos_without_a_usable_face_are_refused(config, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("enroll", "--config", str(config), "--list", "vip", "--ref", "vip-1", "--basis", "C", "--expires",
+            "2099-01-01", "--photos", str(empty))
+    assert r.exit_code != 0 and "usable face" in r.output and not (tmp_path / "gallery.enc").exists()
