@@ -1,38 +1,15 @@
 """Encrypted gallery: unenroll leaves no bytes behind, expiry purges on schedule, the audit log holds no face."""
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from gallery_testkit import KEY, T0, unit
 
-from footfall.edge.recognition.audit import AuditLog, ref_tag
+from footfall.edge.recognition.audit import ref_tag
 from footfall.edge.recognition.matcher import Matcher, TrackVotes
 from footfall.edge.recognition.store import MAGIC, GalleryError, GalleryStore
-
-KEY = bytes(range(32)).hex().encode()
-T0 = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    def __init__(self):
-        self.t = T0
-
-    def __call__(self):
-        return self.t
-
-
-def unit(rng, n=3):
-    v = rng.normal(size=(n, 128)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
-@pytest.fixture
-def env(tmp_path):
-    clock = Clock()
-    audit = AuditLog(tmp_path / "audit.jsonl", bytes(range(32)), "entrance-1")
-    return tmp_path, clock, audit, (lambda: GalleryStore(tmp_path / "gallery.enc", KEY, audit, now=clock))
-
 
 def traces(raw: bytes, vectors: np.ndarray, ref: str) -> list[str]:
     """Ways the entry could still be in these bytes: the ref, the raw floats, their base64, any one float."""
