@@ -246,7 +246,7 @@ def pipeline_cost(data: Path, mediapipe_python: str | None) -> dict | None:
 def _fill_gallery(path: Path, key: bytes, audit: Path, data: Path) -> None:
     """1,000 entries: the scene's walkers are not among them (the worst case: every track votes to the end)."""
     from footfall.edge.recognition.audit import AuditLog
-    from footfall.edge.recognition.store import GalleryStore, parse_key
+    from footfall.edge.recognition.store import Entry, GalleryStore, parse_key
 
     fillers = filler_faces(data, stride=2, limit=1000)
     store = GalleryStore(path, key, AuditLog(audit, parse_key(key)))
@@ -254,8 +254,6 @@ def _fill_gallery(path: Path, key: bytes, audit: Path, data: Path) -> None:
     store.entries = {}
     rng = np.random.default_rng(3)
     for i in range(1000):
-        from footfall.edge.recognition.store import Entry
-
         v = fillers[rng.choice(len(fillers), 3, replace=False)]
         store.entries[f"e-{i:04d}"] = Entry(f"e-{i:04d}", "vip" if i % 2 else "staff", "bench", until,
                                             datetime.now(timezone.utc), v)

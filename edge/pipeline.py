@@ -16,7 +16,7 @@ from footfall.edge.detect.detections import Detections
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
 from footfall.edge.track.reid import Appearance
 from footfall.edge.track.tracker import FaceTracker, Tracks
-from footfall.protocol import AlertMessage, CountsMessage, VisitMessage
+from footfall.protocol import AlertMessage, AuditMessage, CountsMessage, VisitMessage
 
 MIN_VISIT_S = 0.5  # a track shorter than this that crossed no line is detector noise, not a visitor
 
@@ -167,7 +167,11 @@ class EdgePipeline:
     def _recognise(self, tracks: Tracks) -> list:
         """Declared matches: staff leave the customer counts; VIP / watchlist raise an alert (opaque ref only)."""
         out = []
-        for r in self.recognizer.observe(tracks.live, self.embedder, tracks.frame.ts):
+        recognised = self.recognizer.observe(tracks.live, self.embedder, tracks.frame.ts)
+        for e in self.recognizer.take_audit_events():  # the unit's audit log, without faces, to the cloud too
+            out.append(AuditMessage(**self._envelope(tracks.frame.ts), event=e["event"], list=e["list"],
+                                    ref_tag=e["ref_tag"], at=utc(e["ts"])))
+        for r in recognised:
             if r.match.list == "staff":
                 self.events.exclude_staff(r.track)
             else:

@@ -167,8 +167,20 @@ class AlertMessage(_Envelope):
     score: Annotated[float, Field(ge=0, le=1)]
 
 
+class AuditMessage(_Envelope):
+    """One line of the unit's recognition audit log: what happened to an enrolment, never a face. `ref_tag` is the
+    keyed tag the unit's log uses (HMAC with the gallery key, which the cloud never holds): whoever holds the key and
+    a ref can check its history; the cloud cannot read a ref out of it."""
+
+    kind: Literal["audit"] = "audit"
+    event: Literal["enroll", "remove", "expire", "match", "feedback"]
+    list: Literal["vip", "staff", "watchlist"]
+    ref_tag: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+    at: AwareDatetime
+
+
 Message = Annotated[
-    Union[CountsMessage, VisitMessage, HealthMessage, StatusMessage, AlertMessage],
+    Union[CountsMessage, VisitMessage, HealthMessage, StatusMessage, AlertMessage, AuditMessage],
     Field(discriminator="kind"),
 ]
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)

@@ -24,7 +24,7 @@ DEAD_LETTER_TOPIC = "footfall-deadletter/v1"  # outside footfall/v1/#: the aggre
 # delivery delay, where parking it would lose its counts (docs/protocol.md, "Device clocks").
 MAX_FUTURE_S = 300.0
 MAX_RESTAMP_S = 86400.0  # further ahead than a day is no drift but garbage or a forgery: parked
-TIME_FIELDS = ("ts", "interval_start", "first_seen", "last_seen", "seen_at")
+TIME_FIELDS = ("ts", "interval_start", "first_seen", "last_seen", "seen_at", "at")
 
 
 class Outcome(Enum):

@@ -13,7 +13,7 @@ from datetime import datetime
 from influxdb_client import Point, WritePrecision
 
 from footfall.cloud.link.linker import Flow, Visitors
-from footfall.protocol import AlertMessage, CountsMessage, HealthMessage, VisitMessage
+from footfall.protocol import AlertMessage, AuditMessage, CountsMessage, HealthMessage, VisitMessage
 
 
 def _line(p: Point) -> str:
@@ -60,6 +60,14 @@ def alert_points(m: AlertMessage) -> list[str]:
     if m.list == "vip":
         p = p.field("entry", m.entry)
     return [_line(_at(p, m.seen_at.replace(microsecond=0), m.seq % 1_000_000))]
+
+
+def audit_points(m: AuditMessage) -> list[str]:
+    """The cloud's copy of the unit's recognition audit log: event and list as tags, the keyed ref tag as a field
+    (unreadable without the unit's gallery key), at the event's time plus the seq in ns."""
+    p = (Point("footfall_recognition_audit").tag("site", m.site).tag("device", m.device).tag("list", m.list)
+         .tag("event", m.event).field("ref_tag", m.ref_tag))
+    return [_line(_at(p, m.at.replace(microsecond=0), m.seq % 1_000_000))]
 
 
 def health_points(m: HealthMessage) -> list[str]:
@@ -120,6 +128,8 @@ def points_for(message) -> list[str]:
         return visit_points(message)
     if isinstance(message, AlertMessage):
         return alert_points(message)
+    if isinstance(message, AuditMessage):
+        return audit_points(message)
     return []  # status is not a time series
 
 

@@ -34,6 +34,25 @@ class AuditLog:
             f.write(json.dumps(entry, sort_keys=True) + "\n")
         return entry
 
+    def unsent(self) -> list[dict]:
+        """Lines not yet handed on to the cloud (as audit events, without faces). The position is kept beside the
+        log (`.sent`), so lines the CLI wrote while the service was down go out when it runs again."""
+        mark = self.path.with_name(self.path.name + ".sent")
+        try:
+            start = int(mark.read_text() or 0)
+        except (FileNotFoundError, ValueError):
+            start = 0
+        if not self.path.exists() or self.path.stat().st_size <= start:
+            return []
+        with self.path.open("rb") as f:
+            f.seek(start)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # whole lines only: the CLI may be writing one
+        if not end:
+            return []
+        mark.write_text(str(start + end))
+        return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
     def entries(self, ref: str | None = None) -> list[dict]:
         if not self.path.exists():
             return []

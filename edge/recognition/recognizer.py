@@ -47,10 +47,12 @@ class Recognizer:
         self.purge_every_s = rec.purge_every_s
         self._next_reload = self._next_purge = None
         self._last_vote: dict[int, float] = {}
+        self.audit_events: list[dict] = []  # audit log lines for the cloud, taken by the pipeline
 
     def tick(self, ts: float) -> None:
         if self._next_reload is None or ts >= self._next_reload:
             self.store.refresh()
+            self.audit_events += self.audit.unsent()
             self._next_reload = ts + RELOAD_EVERY_S
         if self._next_purge is None or ts >= self._next_purge:
             self.store.purge_expired()
@@ -73,6 +75,12 @@ class Recognizer:
             if m is not None:
                 self.audit.record("match", m.ref, m.list, score=m.score)
                 out.append(Recognised(face.id, m, ts))
+        if out:  # the match lines just written go out with their alerts
+            self.audit_events += self.audit.unsent()
+        return out
+
+    def take_audit_events(self) -> list[dict]:
+        out, self.audit_events = self.audit_events, []
         return out
 
     def decided(self, track: int) -> Match | None:

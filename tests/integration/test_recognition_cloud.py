@@ -17,7 +17,16 @@ from footfall.cloud.ingest.handler import Handler, Outcome
 from footfall.cloud.ingest.state import IngestState
 from footfall.cloud.query import Reader
 from footfall.cloud.store.points import points_for
-from footfall.protocol import AlertMessage, CountsMessage, LineCount, StaffPresence, ZoneCount, encode, topic_for
+from footfall.protocol import (
+    AlertMessage,
+    AuditMessage,
+    CountsMessage,
+    LineCount,
+    StaffPresence,
+    ZoneCount,
+    encode,
+    topic_for,
+)
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # 10:00 in Berlin
 
@@ -65,6 +74,7 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
         CountsMessage(**env(("cam-a", 5)), interval_start=T0, interval_s=60,
                       zones=[ZoneCount(zone="a-floor", entries=3, exits=1, occupancy_max=2, occupancy_mean=1.0)],
                       staff=StaffPresence(present_s=1800, people=1)),
+        AuditMessage(**env(("door", 6)), event="match", list="watchlist", ref_tag="0a" * 12, at=T0 + timedelta(minutes=5)),
     ]
     for m in messages:
         assert handler.handle(topic_for("mall", m.device, m.kind), encode(m)) == Outcome.STORED
@@ -84,6 +94,8 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
     assert sorted(r.get("entry") or "-" for r in rows) == ["-", "m-0001", "m-0001"]
     dump = json.dumps(influx.query("SELECT * FROM /.*/"))
     assert "w-0042" not in dump
+    (audit,) = influx.query("SELECT * FROM footfall_recognition_audit")
+    assert (audit["event"], audit["list"], audit["ref_tag"]) == ("match", "watchlist", "0a" * 12)
 
     tokens = TokenStore(tmp_path / "api.sqlite")
     keys = {r: tokens.create(r, r) for r in ("admin", "analyst", "installer", "security", "crm")}

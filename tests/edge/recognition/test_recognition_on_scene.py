@@ -82,6 +82,9 @@ def test_vip_recognised_from_another_photo_impostors_not(scene, tmp_path):
                       "seen_at", "score"}  # no image, no embedding
     events = [json.loads(line)["event"] for line in audit.read_text().splitlines()]
     assert events == ["enroll", "match"]
+    # the same events reach the cloud as audit messages, without faces (the enrollment too: the CLI wrote it before)
+    sent = [(m["event"], m["list"]) for m in messages if m["kind"] == "audit"]
+    assert sent == [("enroll", "vip"), ("match", "vip")]
     assert sum(m["kind"] == "visits" for m in messages) >= 4  # a VIP is still a customer
 
 
