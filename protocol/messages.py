@@ -73,6 +73,10 @@ class ZoneCount(_Model):
     occupancy_mean: Seconds
     dwell_s_sum: Seconds = 0.0  # summed over stays that ended in this interval
     dwell_n: Count = 0
+    # only where a staff list is enabled: customers' waits in the zone until staff were present
+    staff_wait_s_sum: Seconds | None = None
+    staff_wait_n: Count | None = None  # customers staff reached (a wait of 0 when staff were there already)
+    unattended: Count | None = None  # customers who left the zone before any staff came
 
 
 class DisplayCount(_Model):

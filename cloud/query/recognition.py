@@ -76,16 +76,22 @@ def member(d: Directory, site_id: str, ref: str, r: TimeRange) -> dict:
 
 
 def staff_presence(d: Directory, site_id: str, r: TimeRange, interval: str) -> dict:
-    """Staff hours per interval (enrolled staff on camera, summed over the site's units; never who) and the visitors
-    coming in at the entrances per staff hour."""
+    """Staff hours per interval (enrolled staff on camera, summed over the site's units; never who), the visitors
+    coming in at the entrances per staff hour, and how long customers waited in a zone until staff were there (mean
+    over those staff reached; "<5" below 5 of them) and how many left before."""
     site = d.site(site_id)
     staff = merged(sums(d.db, "footfall_staff", ["present_s", "people"], f"site = {lit(site_id)}", r, interval),
                    ["present_s", "people"])
     staff_rows = table(staff, r, interval, ["present_s", "people"])
     visitors = footfall(d, site_id, d.entrance_devices(site), r, interval)["rows"]
+    wait_fields = ["staff_wait_s_sum", "staff_wait_n", "unattended"]
+    waits = table(merged(sums(d.db, "footfall_zone", wait_fields, f"site = {lit(site_id)}", r, interval), wait_fields),
+                  r, interval, wait_fields)
     rows = []
-    for s, v in zip(staff_rows, visitors):
-        hours = s["present_s"] / 3600
+    for s, v, w in zip(staff_rows, visitors, waits):
+        hours, n = s["present_s"] / 3600, w["staff_wait_n"]
         rows.append({"start": s["start"], "staff_hours": round(hours, 3), "visitors_in": v["in"],
-                     "visitors_per_staff_hour": k_ratio(v["in"] / hours if hours else None, v["in"], 1)})
+                     "visitors_per_staff_hour": k_ratio(v["in"] / hours if hours else None, v["in"], 1),
+                     "wait_for_staff_mean_s": k_ratio(w["staff_wait_s_sum"] / n if n else None, n, 1),
+                     "left_before_staff_came": w["unattended"]})
     return {"site": site_id, "rows": rows}

@@ -36,6 +36,9 @@ def counts_points(m: CountsMessage) -> list[str]:
             p = p.tag(k, v)
         for k in ("entries", "exits", "occupancy_max", "dwell_n"):
             p = p.field(k, getattr(z, k))
+        if z.staff_wait_n is not None:  # staff recognition on: waits until staff were present
+            p = p.field("staff_wait_s_sum", float(z.staff_wait_s_sum or 0)).field("staff_wait_n", z.staff_wait_n)
+            p = p.field("unattended", z.unattended or 0)
         out.append(_line(_at(p.field("occupancy_mean", float(z.occupancy_mean)).field("dwell_s_sum", float(z.dwell_s_sum)),
                              m.interval_start)))
     for d in m.displays:

@@ -11,6 +11,7 @@ from footfall.edge.track.tracker import FinishedTrack, Tracks
 from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPresence, ZoneCount
 
 from .geometry import CountingLine, Zone
+from .staff_waits import StaffWaits
 
 # A track first seen just past a line (its face was hidden or turned away while it crossed) that then walks on away
 # from the line crossed it unseen: counted when it finishes, as a low-confidence crossing.
@@ -85,12 +86,14 @@ class EventAggregator:
         self.infer_unseen = not cfg.detector.person.enabled
         self.staff_tracks: set[int] = set()  # recognised staff: presence only, never a customer count
         self.report_staff = cfg.recognition is not None and cfg.recognition.staff is not None
+        self.waits = StaffWaits() if self.report_staff and self.zones else None
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
             start,
             {l.id: [0, 0] for l in self.lines},
-            {z.id: {"entries": 0, "exits": 0, "occ_max": 0, "occ_sum": 0, "frames": 0, "dwell_sum": 0.0, "dwell_n": 0}
+            {z.id: {"entries": 0, "exits": 0, "occ_max": 0, "occ_sum": 0, "frames": 0, "dwell_sum": 0.0, "dwell_n": 0,
+                    "wait_sum": 0.0, "wait_n": 0, "unattended": 0}
              for z in self.zones},
             {d: {"passers": set(), "viewers": set(), "look_s": 0.0} for d in self.display_zone},
         )
@@ -116,10 +119,15 @@ class EventAggregator:
         self.last_ts = ts
         iv = self.current
         occupancy = {z.id: 0 for z in self.zones}
+        customers: dict[str, set[int]] = {z.id: set() for z in self.zones}
+        staffed: set[str] = set()
         for t in tracks.live:
             if t.id in self.staff_tracks:
                 iv.staff_s += dt
                 iv.staff.add(t.id)
+                if self.waits is not None:
+                    cx, cy = t.centre
+                    staffed |= {z.id for z in self.zones if z.contains((cx / w, cy / h))}
                 continue
             st = self.tracks.setdefault(t.id, _TrackState())
             cx, cy = t.centre
@@ -148,6 +156,7 @@ class EventAggregator:
                 inside = zone.contains(p)
                 if inside:
                     occupancy[zone.id] += 1
+                    customers[zone.id].add(t.id)
                     st.zone_time[zone.id] = st.zone_time.get(zone.id, 0.0) + dt
                 if inside and zone.id not in st.inside:
                     st.inside[zone.id] = ts
@@ -164,6 +173,13 @@ class EventAggregator:
                         d["look_s"] += dt
                         if st.looked_s >= MIN_VIEW_S:
                             d["viewers"].add(t.id)
+        if self.waits is not None:
+            served, unattended = self.waits.update(ts, customers, staffed)
+            for zid, waited in served:
+                iv.zones[zid]["wait_sum"] += waited
+                iv.zones[zid]["wait_n"] += 1
+            for zid in unattended:
+                iv.zones[zid]["unattended"] += 1
         for zid, n in occupancy.items():
             z = iv.zones[zid]
             z["occ_max"] = max(z["occ_max"], n)
@@ -197,6 +213,8 @@ class EventAggregator:
         """A track recognised as staff: from now on presence only, and what it counted in the open interval is
         withdrawn (an interval already sent keeps it: recognition usually decides before the door)."""
         self.staff_tracks.add(track_id)
+        if self.waits is not None:
+            self.waits.forget(track_id)
         st, iv = self.tracks.pop(track_id, None), self.current
         if iv is None:
             return
@@ -261,7 +279,10 @@ class EventAggregator:
             lines=[LineCount(line=k, **{"in": v[0]}, out=v[1]) for k, v in iv.lines.items()],
             zones=[ZoneCount(zone=k, entries=z["entries"], exits=z["exits"], occupancy_max=z["occ_max"],
                              occupancy_mean=round(z["occ_sum"] / z["frames"], 3) if z["frames"] else 0.0,
-                             dwell_s_sum=round(z["dwell_sum"], 2), dwell_n=z["dwell_n"]) for k, z in iv.zones.items()],
+                             dwell_s_sum=round(z["dwell_sum"], 2), dwell_n=z["dwell_n"],
+                             **(dict(staff_wait_s_sum=round(z["wait_sum"], 2), staff_wait_n=z["wait_n"],
+                                     unattended=z["unattended"]) if self.waits is not None else {}))
+                   for k, z in iv.zones.items()],
             displays=[DisplayCount(display=k, passers=len(d["passers"]), viewers=len(d["viewers"]),
                                    look_s_sum=round(d["look_s"], 2)) for k, d in iv.displays.items()],
             visitors=DeviceVisitors(unique=iv.unique, returning=iv.returning) if self.cfg.privacy.level == "device" else None,

@@ -72,7 +72,8 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
         CountsMessage(**env(("door", 4)), interval_start=T0, interval_s=60,
                       lines=[LineCount(line="main", **{"in": 12}, out=3)], staff=StaffPresence(present_s=1800, people=2)),
         CountsMessage(**env(("cam-a", 5)), interval_start=T0, interval_s=60,
-                      zones=[ZoneCount(zone="a-floor", entries=3, exits=1, occupancy_max=2, occupancy_mean=1.0)],
+                      zones=[ZoneCount(zone="a-floor", entries=3, exits=1, occupancy_max=2, occupancy_mean=1.0,
+                                       staff_wait_s_sum=60.0, staff_wait_n=6, unattended=2)],
                       staff=StaffPresence(present_s=1800, people=1)),
         AuditMessage(**env(("door", 6)), event="match", list="watchlist", ref_tag="0a" * 12, at=T0 + timedelta(minutes=5)),
     ]
@@ -124,3 +125,4 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
     staff = c.get(f"/api/v1/sites/mall/recognition/staff?{rng}", headers=h("analyst")).json
     (first,) = [r for r in staff["rows"] if r["start"] == "2026-11-23T10:00:00+01:00"]  # T0, local
     assert first["staff_hours"] == 1.0 and first["visitors_in"] == 12 and first["visitors_per_staff_hour"] == 12.0
+    assert first["wait_for_staff_mean_s"] == 10.0 and first["left_before_staff_came"] == 2
