@@ -13,6 +13,15 @@ import time
 from pathlib import Path
 
 
+def owned_like(fd: int, path: Path) -> None:
+    """Run as root (`sudo footfall-edge enroll`), give a file the owner of what it replaces, or of its directory
+    (the service's StateDirectory): the service, not root, must be able to read and rewrite it."""
+    if os.geteuid() != 0:
+        return
+    st = (path if path.exists() else path.parent).stat()
+    os.fchown(fd, st.st_uid, st.st_gid)
+
+
 def ref_tag(key: bytes, ref: str) -> str:
     return hmac.new(key, b"footfall-audit-ref\0" + ref.encode(), hashlib.sha256).hexdigest()[:24]
 
@@ -30,6 +39,7 @@ class AuditLog:
                  "ref_tag": ref_tag(self._key, ref), **fields}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        owned_like(fd, self.path)
         with os.fdopen(fd, "a") as f:
             f.write(json.dumps(entry, sort_keys=True) + "\n")
         return entry

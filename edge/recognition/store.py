@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from footfall.protocol.topics import ID_PATTERN
 
-from .audit import AuditLog
+from .audit import AuditLog, owned_like
 
 MAGIC = b"FFGAL1\n"
 REF_RE = re.compile(ID_PATTERN)  # refs ride alerts as ids: plain, and opaque (a CRM number, never a name)
@@ -121,6 +121,7 @@ class GalleryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        owned_like(fd, self.path)
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC + nonce + self._aead.encrypt(nonce, plain, MAGIC))
             f.flush()

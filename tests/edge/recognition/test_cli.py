@@ -65,3 +65,16 @@ def test_photos_without_a_usable_face_are_refused(config, tmp_path):
     r = run("enroll", "--config", str(config), "--list", "vip", "--ref", "vip-1", "--basis", "C", "--expires",
             "2099-01-01", "--photos", str(empty))
     assert r.exit_code != 0 and "usable face" in r.output and not (tmp_path / "gallery.enc").exists()
+
+
+def test_check_opens_the_gallery_or_names_the_problem(config, tmp_path):
+    from footfall.edge.config import load
+    from footfall.edge.selfcheck import run_checks
+
+    run("enroll", "--config", str(config), "--list", "vip", "--ref", "vip-1", "--basis", "C-1", "--expires",
+        "2099-01-01", "--photos", str(FACES / "person_b"))
+    results = {r.name: r for r in run_checks(load(config))}
+    assert results["recognition"].ok and results["recognition"].detail == "gallery opens; entries: vip 1"
+    (tmp_path / "gallery.key").write_text("00" * 32)  # a unit given another site's key
+    results = {r.name: r for r in run_checks(load(config))}
+    assert not results["recognition"].ok and "wrong key" in results["recognition"].detail
