@@ -78,3 +78,41 @@ def test_check_opens_the_gallery_or_names_the_problem(config, tmp_path):
     (tmp_path / "gallery.key").write_text("00" * 32)  # a unit given another site's key
     results = {r.name: r for r in run_checks(load(config))}
     assert not results["recognition"].ok and "wrong key" in results["recognition"].detail
+
+
+def test_enroll_from_the_camera(tmp_path):
+    """--camera N: N good frames a second apart from the unit's camera (here a file source: 4 s of one person)."""
+    import cv2
+    import numpy as np
+
+    photo = cv2.imread(str(FACES / "person_b" / "person_b_1.jpg"))
+    h, w = photo.shape[:2]
+    video = tmp_path / "cam.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 5, (640, 480))
+    scale = min(400 / h, 560 / w)
+    small = cv2.resize(photo, (int(w * scale), int(h * scale)))
+    for i in range(20):
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        frame[20:20 + small.shape[0], 40 + i:40 + i + small.shape[1]] = small  # a little movement
+        out.write(frame)
+    out.release()
+    cfg = tmp_path / "edge.yaml"
+    (tmp_path / "gallery.key").write_text("cd" * 32)
+    (tmp_path / "site.secret").write_text("ef" * 32)
+    cfg.write_text(f"""site: mall
+device: store-1
+role: store
+timezone: UTC
+site_secret: {{file: {tmp_path}/site.secret}}
+camera: {{source: {video}, fps: 5}}
+zones: [{{id: floor, polygon: [[0, 0], [1, 0], [1, 1]]}}]
+recognition:
+  gallery: {tmp_path}/gallery.enc
+  key: {{file: {tmp_path}/gallery.key}}
+  audit_log: {tmp_path}/audit.jsonl
+  staff: {{}}
+""")
+    r = run("enroll", "--config", str(cfg), "--list", "staff", "--ref", "s-0003", "--basis", "HR-3", "--expires",
+            "2099-01-01", "--camera", "3")
+    assert r.exit_code == 0, r.output
+    assert r.output.count("frame ") == 3 and json.loads(r.output.splitlines()[-1])["faces"] == 3
