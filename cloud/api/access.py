@@ -17,7 +17,7 @@ from .tokens import Principal
 
 SCOPES = ("public", "org", "site", "store", "store-write", "fleet", "security", "crm")
 ALLOWED = {
-    "org": {"admin", "analyst", "manager", "installer"},  # lists, filtered to what the caller may see
+    "org": {"admin", "analyst", "manager", "installer", "security", "crm"},  # lists, filtered to what the caller may see
     "site": {"admin", "analyst"},
     "store": {"admin", "analyst", "manager"},
     "store-write": {"admin", "analyst", "manager"},
