@@ -92,5 +92,9 @@ main.add_command(demo, "demo")
 main.add_command(heatmap, "heatmap")
 main.add_command(evaluate, "evaluate")
 
+from .recognition import main as recognition  # noqa: E402
+
+main.add_command(recognition, "recognition")
+
 if __name__ == "__main__":
     main()

@@ -13,18 +13,7 @@ from footfall.edge.capture.frame import Frame
 from footfall.edge.detect.blazeface import BlazeFace
 from footfall.edge.embed.align import align
 from footfall.edge.embed.sface import SFace
-
-SUFFIXES = {".jpg", ".jpeg", ".png"}
-
-
-def _padded(image: np.ndarray) -> np.ndarray:
-    """Tight pre-aligned crops (LFW 100 px, dlib 150 px chips) get a border so the detector sees a whole head."""
-    h, w = image.shape[:2]
-    if max(h, w) > 200:
-        return image
-    p = max(h, w) // 2
-    return cv2.copyMakeBorder(image, p, p, p, p, cv2.BORDER_REPLICATE)
-
+from footfall.edge.recognition.photos import SUFFIXES, padded
 
 def embed_identity_folders(roots: list[Path]) -> tuple[list[str], np.ndarray, int]:
     """(identity label per face, (N, 128) embeddings, photos without a face). Labels are prefixed by the set."""
@@ -39,7 +28,7 @@ def embed_identity_folders(roots: list[Path]) -> tuple[list[str], np.ndarray, in
                 image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
                 if image is None:
                     continue
-                image = _padded(image)
+                image = padded(image)
                 d = det(Frame(image, 0, 0, ""))
                 if not len(d):
                     missed += 1

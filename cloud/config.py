@@ -40,6 +40,14 @@ class Store(Strict):
     floor: FloorPlan | None = Field(default=None, description="plan and camera placements for the heatmap (docs/heatmaps.md)")
 
 
+class AlertWebhooks(Strict):
+    """Where a site's recognition alerts go (docs/privacy.md): https URLs of the CRM and of the security desk."""
+
+    vip: str | None = Field(default=None, pattern=r"^https?://", description="CRM: VIP alerts with the opaque ref")
+    watchlist: str | None = Field(default=None, pattern=r"^https?://",
+                                  description="security desk only: watchlist alerts, each to be confirmed by a person")
+
+
 class Site(Strict):
     id: Id
     name: str = ""
@@ -58,6 +66,7 @@ class Site(Strict):
     # of it arriving later are late: stored as visits (footfall), not linked, counted per device (fleet view).
     link_grace_s: float = Field(default=7200.0, ge=60.0, le=86400.0,
                                 description="seconds an old code period keeps linking after the next one began")
+    alert_webhooks: AlertWebhooks | None = None
 
     @model_validator(mode="after")
     def _reversed_are_entrances(self) -> "Site":

@@ -136,5 +136,64 @@ def floor_map(config_file: str) -> None:
     click.echo(json.dumps(describe(cfg.heatmap), indent=1))
 
 
+CONFIG = click.option("--config", "config_file", default="/etc/footfall/edge.yaml", show_default=True,
+                      type=click.Path(dir_okay=False))
+
+
+@main.command()
+@CONFIG
+@click.option("--list", "list_", required=True, type=click.Choice(["vip", "staff", "watchlist"]))
+@click.option("--ref", required=True, help="opaque id (CRM number, staff number), never a name")
+@click.option("--basis", required=True, help="id of the consent / legal-basis record")
+@click.option("--expires", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="last day (UTC) kept")
+@click.option("--photos", type=click.Path(file_okay=False, exists=True, path_type=Path), help="folder of photos")
+@click.option("--camera", type=click.IntRange(1, 50), help="instead of photos: take N frames from the camera")
+def enroll(config_file: str, list_: str, ref: str, basis: str, expires, photos: Path | None, camera: int | None) -> None:
+    """Enroll one consenting person (or one on a legal-basis watchlist) into the encrypted gallery."""
+    from .recognition import cli
+
+    if (photos is None) == (camera is None):
+        raise click.UsageError("give exactly one of --photos DIR or --camera N")
+    cfg = load_or_exit(config_file)
+    try:
+        click.echo(json.dumps(cli.enroll(cfg, list_, ref, basis, expires, photos, camera)))
+    except SecretError as e:
+        raise click.ClickException(f"{config_file}: {e}") from None
+
+
+@main.command()
+@CONFIG
+@click.option("--ref", required=True)
+def unenroll(config_file: str, ref: str) -> None:
+    """Remove a person: the gallery file is rewritten without them (the audit log keeps only a keyed tag)."""
+    from .recognition import cli
+
+    store, _ = cli.gallery_of(load_or_exit(config_file))
+    if not store.unenroll(ref):
+        raise click.ClickException(f"no entry {ref!r}")
+    click.echo(json.dumps({"removed": ref}))
+
+
+@main.command()
+@CONFIG
+def galleries(config_file: str) -> None:
+    """Enrolled refs per list with face counts and expiry; never a face."""
+    from .recognition import cli
+
+    store, _ = cli.gallery_of(load_or_exit(config_file))
+    click.echo(json.dumps(store.summary(), indent=1))
+
+
+@main.command()
+@CONFIG
+@click.option("--ref", required=True)
+@click.option("--wrong", is_flag=True, required=True, help="the match was wrong: record it, raise this entry's threshold")
+def feedback(config_file: str, ref: str, wrong: bool) -> None:
+    """'That was wrong': a false match is audited and that entry needs a higher similarity from now on."""
+    from .recognition import cli
+
+    click.echo(json.dumps(cli.feedback_wrong(load_or_exit(config_file), ref)))
+
+
 if __name__ == "__main__":
     main()

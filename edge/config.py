@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from footfall.edge.audience.rules import audience_problem
 from footfall.edge.capture.urls import credential_problem, is_url, redact, with_credentials
@@ -42,7 +42,7 @@ class Audience(Strict):
 
 class Privacy(Strict):
     level: Literal["counts", "device", "site"] = "site"
-    jurisdiction: Literal["eu", "uk", "us", "us-il"] = "eu"
+    jurisdiction: Literal["eu", "uk", "us", "us-il", "other"] = "eu"
     rotation: Rotation = Rotation()
     audience: Audience = Audience()
 
@@ -52,6 +52,34 @@ class Privacy(Strict):
         if (problem := audience_problem(self.level, self.jurisdiction, a.age_gender, a.reactions)) is not None:
             raise ValueError(problem)
         return self
+
+
+class RecognitionList(Strict):
+    """One enrolled list. Present = enabled; every entry carries its own consent / legal-basis record id."""
+
+    basis: str | None = Field(default=None, min_length=1, max_length=128, description=(
+        "record id of the list's legal basis (watchlist: required under eu, uk, us)"))
+    written_consent: bool = Field(default=False, description="a signed written release is kept per person (us-il)")
+    threshold: float | None = Field(default=None, gt=0, lt=1, description="cosine threshold for this list (default: recognition.threshold)")
+
+
+class Recognition(Strict):
+    """Consented recognition (off unless this section is present): gallery encrypted on the device, never published."""
+
+    gallery: Path = Path("/var/lib/footfall/gallery.enc")
+    key: SecretRef = Field(description="32-byte gallery key, hex or raw: {credential: gallery-key} or {file: PATH}")
+    audit_log: Path = Path("/var/lib/footfall/recognition-audit.jsonl")
+    threshold: float = Field(default=0.6, gt=0, lt=1, description=(
+        "cosine similarity a frame must reach (measured: docs/results/recognition.json)"))
+    min_frames: int = Field(default=2, ge=1, le=10, description="distinct frames of a track that must agree")
+    purge_every_s: int = Field(default=3600, ge=60, le=86400, description="expired entries are purged this often")
+    vip: RecognitionList | None = None
+    staff: RecognitionList | None = None
+    watchlist: RecognitionList | None = None
+
+    @property
+    def lists(self) -> dict[str, RecognitionList]:
+        return {n: s for n in ("vip", "staff", "watchlist") if (s := getattr(self, n)) is not None}
 
 
 class Camera(Strict):
@@ -201,10 +229,24 @@ class EdgeConfig(Strict):
     mqtt: Mqtt = Mqtt()
     outbox: Outbox = Outbox()
     health_interval_s: int = Field(default=30, ge=5, le=3600)
+    recognition: Recognition | None = None  # after `privacy`: its validator reads the validated privacy
 
     def read_site_secret(self) -> bytes | None:
         """The secret the codes need; None at privacy level `counts`, which never makes one."""
         return self.site_secret.read() if self.site_secret and self.privacy.level != "counts" else None
+
+    @field_validator("recognition")
+    @classmethod
+    def _recognition_allowed(cls, rec: Recognition | None, info: ValidationInfo) -> Recognition | None:
+        from footfall.edge.recognition.rules import refusals
+
+        privacy, detector = info.data.get("privacy"), info.data.get("detector")
+        if rec is not None and detector is not None and detector.person.enabled:
+            raise ValueError("recognition runs in face mode only (detector.person.enabled: false)")
+        if rec is not None and privacy is not None:
+            if problems := refusals(privacy.level, privacy.jurisdiction, rec.lists):
+                raise ValueError("; ".join(problems))
+        return rec
 
     @model_validator(mode="after")
     def _consistent(self) -> "EdgeConfig":

@@ -16,7 +16,7 @@ from footfall.edge.detect.detections import Detections
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
 from footfall.edge.track.reid import Appearance
 from footfall.edge.track.tracker import FaceTracker, Tracks
-from footfall.protocol import CountsMessage, VisitMessage
+from footfall.protocol import AlertMessage, AuditMessage, CountsMessage, VisitMessage
 
 MIN_VISIT_S = 0.5  # a track shorter than this that crossed no line is detector noise, not a visitor
 
@@ -90,7 +90,13 @@ class EdgePipeline:
         if a.age_gender or a.reactions:  # opt-in; config validation decided where it may run
             from footfall.edge.audience.observer import AudienceObserver
 
-            self.audience = AudienceObserver(a)
+            # staff (consented staff list, edge/recognition) are never estimated
+            self.audience = AudienceObserver(a, is_staff=lambda track: track in self.events.staff_tracks)
+        self.recognizer = None
+        if cfg.recognition is not None:  # consented lists only (edge/recognition); config rules allowed them here
+            from footfall.edge.recognition.recognizer import Recognizer
+
+            self.recognizer = Recognizer(cfg)
 
     def _init_person_mode(self) -> None:
         """Person tracks drive lines and zones; a face track attached to one gives its visit the face's code."""
@@ -155,9 +161,14 @@ class EdgePipeline:
             for face in tracks.live:
                 if face.keypoints is not None:
                     self.embedder.observe(face.id, tracks.frame.image, face.keypoints)
-        out = []
+        out = self._recognise(tracks) if self.recognizer is not None else []
         for ft in tracks.finished:
             visit = self.events.finish(ft)
+            if self.recognizer is not None and self._is_staff(ft.id):
+                self.embedder.drop(ft.id)  # staff: no visit, no code
+                if self.audience is not None:  # nor an audience estimate
+                    self.audience.finish(ft.id, self.events.current.start, counted=False)
+                continue
             noise = visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None
             if self.audience is not None:  # counted in the interval the visit ends in, never attached to it
                 self.audience.finish(ft.id, self.events.current.start, counted=not noise)
@@ -169,6 +180,25 @@ class EdgePipeline:
             out.append(self._visit_message(visit, tracks.frame.ts))
         self.times.add("embed", t)
         return out
+
+    def _recognise(self, tracks: Tracks) -> list:
+        """Declared matches: staff leave the customer counts; VIP / watchlist raise an alert (opaque ref only)."""
+        out = []
+        recognised = self.recognizer.observe(tracks.live, self.embedder, tracks.frame.ts)
+        for e in self.recognizer.take_audit_events():  # the unit's audit log, without faces, to the cloud too
+            out.append(AuditMessage(**self._envelope(tracks.frame.ts), event=e["event"], list=e["list"],
+                                    ref_tag=e["ref_tag"], at=utc(e["ts"])))
+        for r in recognised:
+            if r.match.list == "staff":
+                self.events.exclude_staff(r.track)
+            else:
+                out.append(AlertMessage(**self._envelope(tracks.frame.ts), list=r.match.list, entry=r.match.ref,
+                                        seen_at=utc(r.ts), score=min(max(r.match.score, 0.0), 1.0)))
+        return out
+
+    def _is_staff(self, track: int) -> bool:
+        m = self.recognizer.finish(track)
+        return m is not None and m.list == "staff"
 
     def _process_people(self, frame: Frame) -> list:
         t = time.perf_counter()

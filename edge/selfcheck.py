@@ -176,12 +176,19 @@ def _broker(cfg: EdgeConfig) -> str:
     return f"PUBACK from {cfg.mqtt.host}:{cfg.mqtt.port} for {ack.topic} in {ack.ms:g} ms"
 
 
+def _recognition(cfg: EdgeConfig) -> str:
+    from footfall.edge.recognition.check import gallery_check  # lazily: only units with recognition need it
+
+    return gallery_check(cfg)
+
+
 CHECKS: list[tuple[str, Callable[[EdgeConfig], str]]] = [
     ("site secret", _site_secret),
     ("geometry", _geometry),
     ("camera login", _camera_login),
     ("mqtt tls", _tls),
     ("models", _models),
+    ("recognition", _recognition),
 ]
 LIVE_CHECKS: list[tuple[str, Callable[[EdgeConfig], str]]] = [
     ("camera frames", _frames),

@@ -4,6 +4,7 @@ from .messages import (
     MAX_PAYLOAD_BYTES,
     SCHEMA_VERSION,
     AlertMessage,
+    AuditMessage,
     CountsMessage,
     DeviceVisitors,
     DisplayCount,
@@ -12,6 +13,7 @@ from .messages import (
     LineCount,
     Message,
     ProtocolError,
+    StaffPresence,
     StatusMessage,
     VisitMessage,
     ZoneCount,
@@ -22,7 +24,8 @@ from .messages import (
 from .topics import Kind, Topic, TopicError, parse_topic, subscription, topic_for
 
 __all__ = [
-    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "AlertMessage", "CountsMessage", "DeviceVisitors", "DisplayCount", "FloorGrid",
-    "HealthMessage", "Kind", "LineCount", "Message", "ProtocolError", "StatusMessage", "Topic", "TopicError",
+    "MAX_PAYLOAD_BYTES", "SCHEMA_VERSION", "AlertMessage", "AuditMessage", "CountsMessage", "DeviceVisitors", "DisplayCount",
+    "FloorGrid", "HealthMessage", "Kind", "LineCount", "Message", "ProtocolError", "StaffPresence", "StatusMessage", "Topic",
+    "TopicError",
     "VisitMessage", "ZoneCount", "decode", "encode", "parse_message", "parse_topic", "subscription", "topic_for",
 ]

@@ -73,6 +73,10 @@ class ZoneCount(_Model):
     occupancy_mean: Seconds
     dwell_s_sum: Seconds = 0.0  # summed over stays that ended in this interval
     dwell_n: Count = 0
+    # only where a staff list is enabled: customers' waits in the zone until staff were present
+    staff_wait_s_sum: Seconds | None = None
+    staff_wait_n: Count | None = None  # customers staff reached (a wait of 0 when staff were there already)
+    unattended: Count | None = None  # customers who left the zone before any staff came
 
 
 class DisplayCount(_Model):
@@ -127,6 +131,13 @@ class ReactionCount(_Model):
     look_s_sum: Seconds = 0.0  # of these looks: mean attention time = look_s_sum / looks
 
 
+class StaffPresence(_Model):
+    """Recognised (enrolled, consented) staff on camera in the interval: never who, only how much."""
+
+    present_s: Seconds  # staff-seconds, summed over staff tracks
+    people: Count  # staff tracks seen
+
+
 class CountsMessage(_Envelope):
     kind: Literal["counts"] = "counts"
     interval_start: AwareDatetime  # points are keyed by it, so a redelivery rewrites, never adds
@@ -138,6 +149,7 @@ class CountsMessage(_Envelope):
     floor: FloorGrid | None = None  # units with `heatmap` enabled
     audience: AudienceCounts | None = None
     reactions: list[ReactionCount] | None = Field(default=None, max_length=64)  # None (left out): not switched on
+    staff: StaffPresence | None = None  # only where a staff list is enabled
 
 
 class VisitMessage(_Envelope):
@@ -200,8 +212,20 @@ class AlertMessage(_Envelope):
     score: Annotated[float, Field(ge=0, le=1)]
 
 
+class AuditMessage(_Envelope):
+    """One line of the unit's recognition audit log: what happened to an enrolment, never a face. `ref_tag` is the
+    keyed tag the unit's log uses (HMAC with the gallery key, which the cloud never holds): whoever holds the key and
+    a ref can check its history; the cloud cannot read a ref out of it."""
+
+    kind: Literal["audit"] = "audit"
+    event: Literal["enroll", "remove", "expire", "match", "feedback"]
+    list: Literal["vip", "staff", "watchlist"]
+    ref_tag: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+    at: AwareDatetime
+
+
 Message = Annotated[
-    Union[CountsMessage, VisitMessage, HealthMessage, StatusMessage, AlertMessage],
+    Union[CountsMessage, VisitMessage, HealthMessage, StatusMessage, AlertMessage, AuditMessage],
     Field(discriminator="kind"),
 ]
 _ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)

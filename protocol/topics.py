@@ -18,6 +18,7 @@ class Kind(StrEnum):
     HEALTH = "health"
     STATUS = "status"
     ALERTS = "alerts"
+    AUDIT = "audit"  # consented recognition's audit events (enroll, remove, expire, match, feedback), no face
 
 
 # `footfall-edge check` publishes one QoS 1 message to footfall/v1/<site>/<device>/check (below the unit's own prefix,

@@ -4,6 +4,8 @@ refused at start (app.py), so a new route cannot slip past the checks (tests/clo
 - admin: everything; analyst: every site and store of the organisation, the fleet, POS uploads;
 - manager: only the stores named on its token (their figures and POS uploads), never site-wide or fleet figures;
 - installer: the fleet only (devices, health, alerts, data gaps) and the site list to find it.
+- security: watchlist alerts only (recognition, docs/privacy.md); crm: VIP alerts and the visit history of consenting
+  members, by opaque ref. No other role sees either, admin included: each is a purpose of its own.
 """
 from __future__ import annotations
 
@@ -13,13 +15,15 @@ from flask import abort, g, request
 
 from .tokens import Principal
 
-SCOPES = ("public", "org", "site", "store", "store-write", "fleet")
+SCOPES = ("public", "org", "site", "store", "store-write", "fleet", "security", "crm")
 ALLOWED = {
-    "org": {"admin", "analyst", "manager", "installer"},  # lists, filtered to what the caller may see
+    "org": {"admin", "analyst", "manager", "installer", "security", "crm"},  # lists, filtered to what the caller may see
     "site": {"admin", "analyst"},
     "store": {"admin", "analyst", "manager"},
     "store-write": {"admin", "analyst", "manager"},
     "fleet": {"admin", "analyst", "installer"},
+    "security": {"security"},
+    "crm": {"crm"},
 }
 
 

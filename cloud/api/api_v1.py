@@ -173,6 +173,28 @@ def gaps(site_id):
     return reader().gaps(site_id, site_range(site_id, days=7))
 
 
+# --- consented recognition (docs/privacy.md): each list its own role ------------------------------------------------
+
+@route("/sites/<site_id>/recognition/vip", "crm", "VIP / loyalty alerts: opaque ref, device, time, score", RANGE)
+def vip_alerts(site_id):
+    return reader().vip_alerts(site_id, site_range(site_id, days=1))
+
+
+@route("/sites/<site_id>/recognition/members/<ref>", "crm", "A consenting member's visits: when, stores, dwell", RANGE, csv=False)
+def member(site_id, ref):
+    return reader().member(site_id, ref, site_range(site_id, days=90))
+
+
+@route("/sites/<site_id>/recognition/watchlist", "security", "Watchlist alerts (no ref; each needs a person's confirmation)", RANGE)
+def watchlist_alerts(site_id):
+    return reader().watchlist_alerts(site_id, site_range(site_id, days=1))
+
+
+@route("/sites/<site_id>/recognition/staff", "site", "Staff hours per interval and visitors in per staff hour (never who)", SERIES)
+def staff_presence(site_id):
+    return reader().staff_presence(site_id, site_range(site_id), arg("interval") or "hour")
+
+
 @route("/fleet", "fleet", "Every device of every site")
 def fleet_all():
     return {"devices": [d for s in reader().cfg.sites for d in reader().fleet(s.id)["devices"]]}

@@ -6,6 +6,8 @@ from datetime import datetime
 
 import click
 
+from .tokens import ROLES
+
 CONFIG = click.option("--config", "config_file", default="/etc/footfall/cloud.yaml", show_default=True,
                       type=click.Path(dir_okay=False))
 
@@ -37,7 +39,7 @@ def api_command(config_file: str, log_level: str) -> None:
 
 @click.group("token")
 def token_group() -> None:
-    """API tokens and web logins: roles admin, analyst, manager (--store ...), installer."""
+    """API tokens and web logins: roles admin, analyst, manager (--store ...), installer, security, crm."""
 
 
 def _store(cfg):
@@ -51,7 +53,7 @@ def _store(cfg):
 @token_group.command("create")
 @CONFIG
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["admin", "analyst", "manager", "installer"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--store", "stores", multiple=True, help="a store a manager may see (repeatable)")
 @click.option("--login", is_flag=True, help="a web login (name + password) instead of an API token")
 @click.option("--password-stdin", is_flag=True, help="with --login: read the password from stdin instead of making one")

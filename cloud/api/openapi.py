@@ -20,7 +20,7 @@ PARAMS = {
 }
 ROLES_OF = {"public": "anyone", "org": "every role (filtered to what the caller may see)", "site": "admin, analyst",
             "store": "admin, analyst, the store's manager", "store-write": "admin, analyst, the store's manager",
-            "fleet": "admin, analyst, installer"}
+            "fleet": "admin, analyst, installer", "security": "security", "crm": "crm"}
 ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 

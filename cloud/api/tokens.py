@@ -17,7 +17,7 @@ from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-ROLES = ("admin", "analyst", "manager", "installer")
+ROLES = ("admin", "analyst", "manager", "installer", "security", "crm")  # security, crm: recognition only
 TOKEN_PREFIX = "fft_"
 _DUMMY_HASH = generate_password_hash("not a password")  # equal work for unknown names (no user enumeration by time)
 

@@ -12,7 +12,7 @@ from enum import Enum
 from footfall.cloud.floor.points import floor_points
 from footfall.cloud.link.linker import SiteLinker
 from footfall.cloud.store.points import linked_points, points_for
-from footfall.protocol import CountsMessage, ProtocolError, VisitMessage, decode, encode, parse_message
+from footfall.protocol import AlertMessage, CountsMessage, ProtocolError, VisitMessage, decode, encode, parse_message
 from footfall.protocol.contract import period_policy
 from footfall.protocol.topics import PROBE_KIND
 
@@ -25,7 +25,7 @@ DEAD_LETTER_TOPIC = "footfall-deadletter/v1"  # outside footfall/v1/#: the aggre
 # delivery delay, where parking it would lose its counts (docs/protocol.md, "Device clocks").
 MAX_FUTURE_S = 300.0
 MAX_RESTAMP_S = 86400.0  # further ahead than a day is no drift but garbage or a forgery: parked
-TIME_FIELDS = ("ts", "interval_start", "first_seen", "last_seen", "seen_at")
+TIME_FIELDS = ("ts", "interval_start", "first_seen", "last_seen", "seen_at", "at")
 
 
 class Outcome(Enum):
@@ -48,8 +48,10 @@ def site_oriented(message: CountsMessage | VisitMessage) -> CountsMessage | Visi
 
 class Handler:
     def __init__(self, state: IngestState, sites: dict, park: Callable[[bytes], None],
-                 owns: Callable[[str], bool] = lambda site: True, clock: Callable[[], float] = time.time):
-        """`sites`: site id -> cloud.config.Site."""
+                 owns: Callable[[str], bool] = lambda site: True, clock: Callable[[], float] = time.time,
+                 on_alert: Callable[[AlertMessage], object] | None = None):
+        """`sites`: site id -> cloud.config.Site. `on_alert`: a stored recognition alert (cloud/alerts webhooks)."""
+        self.on_alert = on_alert
         self.state = state
         self.sites = sites
         self.linkers = {sid: SiteLinker(site, clock) for sid, site in sites.items()}
@@ -128,6 +130,8 @@ class Handler:
         self._persist_periods(message.site, linker)
         if late:
             self._late(message)
+        if self.on_alert is not None and isinstance(message, AlertMessage):
+            self.on_alert(message)
         return self._count(Outcome.STORED)
 
     def _restamp(self, message, ahead: float):

@@ -56,7 +56,14 @@ class Ingest:
         self.db = influx_from(cfg)
         self.client = mqtt_client(cfg.mqtt, cfg.mqtt.client_id, manual_ack=True)
         self.writer = Writer(self.db, self.state, announce=self._park)  # refused lines go to the dead letters too
-        self.handler = Handler(self.state, {s.id: s for s in cfg.sites}, self._park, owner(cfg.shard))
+        sites = {s.id: s for s in cfg.sites}
+        self.forwarder = None
+        if any(s.alert_webhooks for s in cfg.sites):
+            from footfall.cloud.alerts.webhook import Forwarder
+
+            self.forwarder = Forwarder(sites)
+        self.handler = Handler(self.state, sites, self._park, owner(cfg.shard),
+                               on_alert=self.forwarder.submit if self.forwarder else None)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
@@ -123,6 +130,8 @@ class Ingest:
         self.client.disconnect()
         self.writer.drain(10)
         self.writer.close()
+        if self.forwarder is not None:
+            self.forwarder.drain(5)
         self.state.close()
 
 

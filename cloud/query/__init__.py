@@ -15,6 +15,7 @@ from . import floor as _floor
 from . import fleet as _fleet
 from . import gaps as _gaps
 from . import pos as _pos
+from . import recognition as _recognition
 from . import traffic as _traffic
 from . import visitors as _visitors
 from .intervals import INTERVALS, RangeError, TimeRange, check_interval, time_range
@@ -121,3 +122,16 @@ class Reader:
 
     def alerts(self, site_id: str, r: TimeRange, now: datetime | None = None) -> dict:
         return _fleet.alerts(self.dir, site_id, r, self.status_of, now)
+
+    # consented recognition (query/recognition.py)
+    def vip_alerts(self, site_id: str, r: TimeRange) -> dict:
+        return _recognition.vip_alerts(self.dir, site_id, r)
+
+    def watchlist_alerts(self, site_id: str, r: TimeRange) -> dict:
+        return _recognition.watchlist_alerts(self.dir, site_id, r)
+
+    def member(self, site_id: str, ref: str, r: TimeRange) -> dict:
+        return _recognition.member(self.dir, site_id, ref, r)
+
+    def staff_presence(self, site_id: str, r: TimeRange, interval: str = "hour") -> dict:
+        return _recognition.staff_presence(self.dir, site_id, r, check_interval(interval))

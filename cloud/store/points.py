@@ -14,7 +14,7 @@ from influxdb_client import Point, WritePrecision
 
 from footfall.cloud.link.linker import Flow, Visitors
 from footfall.cloud.store.audience_points import audience_points
-from footfall.protocol import CountsMessage, HealthMessage, VisitMessage
+from footfall.protocol import AlertMessage, AuditMessage, CountsMessage, HealthMessage, VisitMessage
 
 
 def _line(p: Point) -> str:
@@ -37,6 +37,9 @@ def counts_points(m: CountsMessage) -> list[str]:
             p = p.tag(k, v)
         for k in ("entries", "exits", "occupancy_max", "dwell_n"):
             p = p.field(k, getattr(z, k))
+        if z.staff_wait_n is not None:  # staff recognition on: waits until staff were present
+            p = p.field("staff_wait_s_sum", float(z.staff_wait_s_sum or 0)).field("staff_wait_n", z.staff_wait_n)
+            p = p.field("unattended", z.unattended or 0)
         out.append(_line(_at(p.field("occupancy_mean", float(z.occupancy_mean)).field("dwell_s_sum", float(z.dwell_s_sum)),
                              m.interval_start)))
     for d in m.displays:
@@ -46,7 +49,29 @@ def counts_points(m: CountsMessage) -> list[str]:
     if m.visitors is not None:
         out.append(_line(_at(Point("footfall_device_visitors").tag("site", m.site).tag("device", m.device)
                              .field("unique", m.visitors.unique).field("returning", m.visitors.returning), m.interval_start)))
+    if m.staff is not None:  # recognised staff on camera: how much, never who
+        out.append(_line(_at(Point("footfall_staff").tag("site", m.site).tag("device", m.device)
+                             .field("present_s", float(m.staff.present_s)).field("people", m.staff.people), m.interval_start)))
     return out + audience_points(m)
+
+
+def alert_points(m: AlertMessage) -> list[str]:
+    """One point per recognition alert, at its seen_at (plus the seq in ns: unique, and the same on redelivery). The
+    opaque ref is stored for VIP alerts only (the member consented to the CRM link); a watchlist alert keeps no ref
+    here: it goes with its ref to the security webhook alone (cloud/alerts), and a person must confirm it there."""
+    p = (Point("footfall_alerts").tag("site", m.site).tag("device", m.device).tag("list", m.list)
+         .field("score", float(m.score)).field("confirmed", False))
+    if m.list == "vip":
+        p = p.field("entry", m.entry)
+    return [_line(_at(p, m.seen_at.replace(microsecond=0), m.seq % 1_000_000))]
+
+
+def audit_points(m: AuditMessage) -> list[str]:
+    """The cloud's copy of the unit's recognition audit log: event and list as tags, the keyed ref tag as a field
+    (unreadable without the unit's gallery key), at the event's time plus the seq in ns."""
+    p = (Point("footfall_recognition_audit").tag("site", m.site).tag("device", m.device).tag("list", m.list)
+         .tag("event", m.event).field("ref_tag", m.ref_tag))
+    return [_line(_at(p, m.at.replace(microsecond=0), m.seq % 1_000_000))]
 
 
 def health_points(m: HealthMessage) -> list[str]:
@@ -105,7 +130,11 @@ def points_for(message) -> list[str]:
         return health_points(message)
     if isinstance(message, VisitMessage):
         return visit_points(message)
-    return []  # status and alerts are not time series
+    if isinstance(message, AlertMessage):
+        return alert_points(message)
+    if isinstance(message, AuditMessage):
+        return audit_points(message)
+    return []  # status is not a time series
 
 
 def report_points(site: str, store: str, report: str, period: str, *, ok: bool, error: str, attempts: int,

@@ -23,7 +23,8 @@ from .expression import face_box_crop
 from .faceres import AgeGender, align_224
 from .reactions import Look, summarise
 
-# Staff are excluded before any audience estimate (issue 16 brings staff recognition). Until then nobody is staff.
+# Staff are excluded before any audience estimate: the pipeline passes the tracks recognised on the consented staff
+# list (edge/recognition); without one nobody is staff.
 StaffExclusion = Callable[[int], bool]
 
 

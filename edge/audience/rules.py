@@ -6,8 +6,8 @@ Reasons are in the refusal message and in docs/privacy.md ("Audience insights").
 from __future__ import annotations
 
 # Emotion inference (reactions). EU AI Act Art. 5(1)(f) prohibits emotion recognition in the workplace, and a store's
-# display is staff's workplace: until staff are recognised and excluded before inference (issue 16) the edge cannot
-# keep to it; Annex III lists emotion recognition as high-risk anyway. us-il: BIPA needs a written release from every
+# display is staff's workplace: the staff list (edge/recognition) excludes only enrolled staff before inference, so
+# the edge cannot keep to it for everyone working there; Annex III lists emotion recognition as high-risk anyway. us-il: BIPA needs a written release from every
 # person whose face geometry is scanned, which passers-by cannot give.
 REACTIONS_ALLOWED = {"uk": "UK GDPR with a DPIA (ICO: emotion analysis is immature; document the purpose)",
                      "us": "no federal rule against it; state laws (CCPA/CPRA notices) apply"}

@@ -23,6 +23,7 @@ class TrackEmbedding:
 class _Best:
     crops: list = field(default_factory=list)  # heap of (quality, seq, crop)
     appearance: tuple[int, np.ndarray] | None = None  # (seq of the crop, its embedding) for re-identification
+    embedded: dict = field(default_factory=dict)  # seq -> embedding already made (re-id, recognition): not made twice
 
 
 class TrackEmbedder:
@@ -58,8 +59,19 @@ class TrackEmbedder:
             return None
         q, seq, crop = max(best.crops)
         if best.appearance is None or best.appearance[0] != seq:
-            best.appearance = (seq, self._embed(crop))
+            if seq not in best.embedded:
+                best.embedded[seq] = self._embed(crop)
+            best.appearance = (seq, best.embedded[seq])
         return best.appearance[1]
+
+    def best_quality(self, track_id: int) -> float:
+        best = self._best.get(track_id)
+        return max(best.crops)[0] if best is not None and best.crops else 0.0
+
+    def best_sighting(self, track_id: int) -> tuple[int, np.ndarray] | None:
+        """(sighting number, embedding) of the track's best sighting so far, for recognition's per-frame votes."""
+        vector = self.of_track(track_id)
+        return None if vector is None else (self._best[track_id].appearance[0], vector)
 
     def of_face(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
         """Appearance of one face on the current frame, if it is good enough to tell people apart."""
@@ -76,8 +88,9 @@ class TrackEmbedder:
         best = self._best.pop(track_id, None)
         if best is None or not best.crops:
             return TrackEmbedding(None, 0.0, 0)
-        vectors = [self.embed(crop) for _, _, crop in best.crops]
-        self.embedded += len(vectors)
+        made = best.embedded
+        vectors = [made[seq] if seq in made else self.embed(crop) for _, seq, crop in best.crops]
+        self.embedded += sum(seq not in made for _, seq, _ in best.crops)
         mean = np.mean(vectors, axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
         return TrackEmbedding(mean.astype(np.float32), float(np.mean([q for q, _, _ in best.crops])), len(vectors))

@@ -9,9 +9,10 @@ from footfall.edge.config import EdgeConfig
 from footfall.edge.embed.quality import geometry_score
 from footfall.edge.heatmap.accumulate import FloorAccumulator
 from footfall.edge.track.tracker import FinishedTrack, Tracks
-from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, ZoneCount
+from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPresence, ZoneCount
 
 from .geometry import CountingLine, Zone
+from .staff_waits import StaffWaits
 
 # A track first seen just past a line (its face was hidden or turned away while it crossed) that then walks on away
 # from the line crossed it unseen: counted when it finishes, as a low-confidence crossing.
@@ -52,6 +53,8 @@ class _Interval:
     displays: dict[str, dict]
     unique: int = 0
     returning: int = 0
+    staff_s: float = 0.0  # staff-seconds on camera (recognised staff tracks, summed)
+    staff: set = field(default_factory=set)  # staff tracks seen
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,16 @@ class EventAggregator:
         self.floor = FloorAccumulator(hm, cfg.detector.person.enabled) if hm is not None and hm.enabled else None
         # this frame's looks at displays: (track, display, seconds), read by the audience stage (edge/audience)
         self.looks: list[tuple[int, str, float]] = []
+        self.staff_tracks: set[int] = set()  # recognised staff: presence only, never a customer count
+        self.report_staff = cfg.recognition is not None and cfg.recognition.staff is not None
+        self.waits = StaffWaits() if self.report_staff and self.zones else None
 
     def _new_interval(self, start: float) -> _Interval:
         return _Interval(
             start,
             {l.id: [0, 0] for l in self.lines},
-            {z.id: {"entries": 0, "exits": 0, "occ_max": 0, "occ_sum": 0, "frames": 0, "dwell_sum": 0.0, "dwell_n": 0}
+            {z.id: {"entries": 0, "exits": 0, "occ_max": 0, "occ_sum": 0, "frames": 0, "dwell_sum": 0.0, "dwell_n": 0,
+                    "wait_sum": 0.0, "wait_n": 0, "unattended": 0}
              for z in self.zones},
             {d: {"passers": set(), "viewers": set(), "look_s": 0.0} for d in self.display_zone},
         )
@@ -116,11 +123,20 @@ class EventAggregator:
         dt = 0.0 if self.last_ts is None else min(ts - self.last_ts, 1.0)
         self.last_ts = ts
         iv = self.current
-        if self.floor is not None:
-            self.floor.update(tracks.live, ts, w, h)
+        if self.floor is not None:  # customers' time only
+            self.floor.update([t for t in tracks.live if t.id not in self.staff_tracks], ts, w, h)
         self.looks = []
         occupancy = {z.id: 0 for z in self.zones}
+        customers: dict[str, set[int]] = {z.id: set() for z in self.zones}
+        staffed: set[str] = set()
         for t in tracks.live:
+            if t.id in self.staff_tracks:
+                iv.staff_s += dt
+                iv.staff.add(t.id)
+                if self.waits is not None:
+                    cx, cy = t.centre
+                    staffed |= {z.id for z in self.zones if z.contains((cx / w, cy / h))}
+                continue
             st = self.tracks.setdefault(t.id, _TrackState())
             cx, cy = t.centre
             p = (cx / w, cy / h)
@@ -148,6 +164,7 @@ class EventAggregator:
                 inside = zone.contains(p)
                 if inside:
                     occupancy[zone.id] += 1
+                    customers[zone.id].add(t.id)
                     st.zone_time[zone.id] = st.zone_time.get(zone.id, 0.0) + dt
                 if inside and zone.id not in st.inside:
                     st.inside[zone.id] = ts
@@ -165,6 +182,13 @@ class EventAggregator:
                         self.looks.append((t.id, display, dt))
                         if st.looked_s >= MIN_VIEW_S:
                             d["viewers"].add(t.id)
+        if self.waits is not None:
+            served, unattended = self.waits.update(ts, customers, staffed)
+            for zid, waited in served:
+                iv.zones[zid]["wait_sum"] += waited
+                iv.zones[zid]["wait_n"] += 1
+            for zid in unattended:
+                iv.zones[zid]["unattended"] += 1
         for zid, n in occupancy.items():
             z = iv.zones[zid]
             z["occ_max"] = max(z["occ_max"], n)
@@ -194,10 +218,35 @@ class EventAggregator:
         z["dwell_sum"] += ts - entered
         z["dwell_n"] += 1
 
+    def exclude_staff(self, track_id: int) -> None:
+        """A track recognised as staff: from now on presence only, and what it counted in the open interval is
+        withdrawn (an interval already sent keeps it: recognition usually decides before the door)."""
+        self.staff_tracks.add(track_id)
+        if self.waits is not None:
+            self.waits.forget(track_id)
+        st, iv = self.tracks.pop(track_id, None), self.current
+        if iv is None:
+            return
+        iv.staff.add(track_id)
+        for d in iv.displays.values():
+            d["passers"].discard(track_id)
+            d["viewers"].discard(track_id)
+        if st is None:
+            return
+        for line, direction, _, start in st.crossings:
+            if start == iv.start:
+                iv.lines[line][0 if direction == "in" else 1] -= 1
+        for zone_id, entered in st.inside.items():
+            if entered >= iv.start:
+                iv.zones[zone_id]["entries"] -= 1
+
     def finish(self, ft: FinishedTrack) -> Visit:
-        st = self.tracks.pop(ft.id, _TrackState())
         if self.floor is not None:
             self.floor.forget(ft.id)
+        if ft.id in self.staff_tracks:  # no crossing inferred, no dwell: staff are not visitors
+            self.staff_tracks.discard(ft.id)
+            return Visit(ft.id, ft.first_ts, ft.last_ts, None, None, None, None)
+        st = self.tracks.pop(ft.id, _TrackState())
         for zone_id in list(st.inside):
             self._exit(st, zone_id, ft.last_ts)
         if self.infer_unseen:
@@ -241,9 +290,13 @@ class EventAggregator:
             lines=[LineCount(line=k, **{"in": v[0]}, out=v[1]) for k, v in iv.lines.items()],
             zones=[ZoneCount(zone=k, entries=z["entries"], exits=z["exits"], occupancy_max=z["occ_max"],
                              occupancy_mean=round(z["occ_sum"] / z["frames"], 3) if z["frames"] else 0.0,
-                             dwell_s_sum=round(z["dwell_sum"], 2), dwell_n=z["dwell_n"]) for k, z in iv.zones.items()],
+                             dwell_s_sum=round(z["dwell_sum"], 2), dwell_n=z["dwell_n"],
+                             **(dict(staff_wait_s_sum=round(z["wait_sum"], 2), staff_wait_n=z["wait_n"],
+                                     unattended=z["unattended"]) if self.waits is not None else {}))
+                   for k, z in iv.zones.items()],
             displays=[DisplayCount(display=k, passers=len(d["passers"]), viewers=len(d["viewers"]),
                                    look_s_sum=round(d["look_s"], 2)) for k, d in iv.displays.items()],
             visitors=DeviceVisitors(unique=iv.unique, returning=iv.returning) if self.cfg.privacy.level == "device" else None,
             floor=self.floor.take() if self.floor is not None else None,
+            staff=StaffPresence(present_s=round(iv.staff_s, 2), people=len(iv.staff)) if self.report_staff else None,
         )

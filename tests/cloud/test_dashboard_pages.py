@@ -68,10 +68,12 @@ def test_installer_sees_the_fleet_page_only(app):
 
 @pytest.mark.parametrize("role", ["admin", "analyst"])
 def test_analyst_and_admin_open_every_page(app, role):
-    for rule, _ in pages(app):
+    for rule, scope in pages(app):
         r = get(app, fill(rule, "store-c", "park"), role)
-        # store-c has no floor plan drawing (tests/integration/test_floor_dashboard.py serves one)
-        assert r.status_code == (302 if rule == "/" else 404 if rule.endswith("/plan") else 200), rule
+        # store-c has no floor plan drawing (tests/integration/test_floor_dashboard.py serves one); the recognition
+        # live views are their own roles' alone (test_recognition_live_views_only_for_their_role)
+        assert r.status_code == (302 if rule == "/" else 404 if rule.endswith("/plan")
+                                 else 403 if scope in ("security", "crm") else 200), rule
 
 
 def test_nobody_signed_in_is_sent_to_the_login(app):
@@ -105,3 +107,21 @@ def test_go_leads_to_the_picked_store_or_site(app):
     assert get(app, "/go?page=site&store=", "analyst").status_code == 400
     assert get(app, "/go?store=store-b", "manager").status_code == 302  # a redirect only: the page checks the scope
     assert get(app, "/stores/store-b", "manager").status_code == 403
+
+
+def test_recognition_live_views_only_for_their_role(tmp_path):
+    cfg = CloudConfig.model_validate({"sites": SITES, "state_dir": str(tmp_path)})
+    tokens = TokenStore(tmp_path / "api.sqlite")
+    app = create_app(cfg, reader=Reader(cfg, InfluxV1("http://127.0.0.1:9", "none", timeout_s=0.5)), tokens=tokens)
+    app.config["keys"] = {role: tokens.create(role, role) for role in ("admin", "analyst", "installer", "security", "crm")}
+    allowed = {"/sites/mall/recognition/watchlist": "security", "/sites/mall/recognition/vip": "crm"}
+    for path, only in allowed.items():
+        for role in app.config["keys"]:
+            assert get(app, path, role).status_code == (200 if role == only else 403), (path, role)
+    page = get(app, "/sites/mall/recognition/watchlist", "security").get_data(as_text=True)
+    assert "A match is not a finding" in page and "/api/v1/sites/mall/recognition/watchlist?" in page
+    assert 'http-equiv="refresh"' in page  # the live view reloads itself
+    vip = get(app, "/sites/mall/recognition/vip", "crm").get_data(as_text=True)
+    assert "/api/v1/sites/mall/recognition/vip?" in vip and "watchlist" not in vip
+    assert get(app, "/", "security").headers["Location"].startswith("/sites/mall/recognition/watchlist")
+    assert get(app, "/", "crm").headers["Location"].startswith("/sites/mall/recognition/vip")

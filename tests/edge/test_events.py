@@ -139,3 +139,34 @@ def test_a_clock_step_forward_reports_the_open_interval_and_no_unobserved_ones()
     assert out[0]["lines"][0].in_ == 1
     assert agg.current.start == 3720.0
     assert [m["interval_start"].timestamp() for m in feed(agg, 3781.0, [])] == [3720.0]  # then one per interval again
+
+
+def staffed_cfg():
+    return cfg(privacy={"level": "site"}, site_secret={"file": "/dev/null"},
+               recognition={"key": {"file": "/dev/null"}, "staff": {}})
+
+
+def test_staff_leave_the_counts_and_waits_are_measured():
+    agg = EventAggregator(staffed_cfg())
+    # customer 1 walks in over the door into the floor zone; staff member 2 too, then is recognised as staff
+    for i, y in enumerate([0.3, 0.45, 0.55, 0.7]):
+        feed(agg, 120 + i * 0.5, [face(1, y, x=0.3), face(2, y, x=0.7)])
+    assert agg.current.lines["door"] == [2, 0] and agg.current.zones["floor"]["entries"] == 2
+    agg.exclude_staff(2)
+    assert agg.current.lines["door"] == [1, 0] and agg.current.zones["floor"]["entries"] == 1
+    # staff 2 stays on the floor: customer 3 who comes in now waits 0 s; staff leave, customer 4 waits 3 s until back
+    for i in range(4):
+        feed(agg, 122 + i, [face(1, 0.7, x=0.3), face(2, 0.8, x=0.7), face(3, 0.75, x=0.5)])
+    for i in range(3):
+        feed(agg, 126 + i, [face(4, 0.75, x=0.5)])
+    feed(agg, 129, [face(4, 0.75, x=0.5), face(2, 0.8, x=0.7)])
+    # customer 5 is on the floor alone and leaves unattended
+    feed(agg, 130, [face(5, 0.75, x=0.5)])
+    feed(agg, 131, [])
+    (counts,) = agg.flush()
+    (floor,) = counts["zones"]
+    assert counts["lines"][0].in_ == 1  # customer 1 over the door, not staff 2 (3, 4, 5 started inside)
+    assert counts["staff"].people == 1 and counts["staff"].present_s > 3
+    # customer 1 (on the floor from 121.0) was reached when staff 2 counted as staff (122); 3 at once; 4 after 3 s
+    assert floor.staff_wait_n == 3 and floor.staff_wait_s_sum == pytest.approx(1.0 + 0.0 + 3.0)
+    assert floor.unattended == 1

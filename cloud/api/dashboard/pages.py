@@ -14,6 +14,7 @@ from ..access import may_see_store, scoped
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 STATIC = Path(__file__).parent / "static"
 INTERVALS = ("15m", "hour", "day", "week", "month")
+RECOGNITION_REFRESH_S = 15  # the live views of recognition alerts reload themselves this often
 
 
 def reader():
@@ -113,6 +114,9 @@ def index():
     r = {k: request.args[k] for k in ("from", "to", "interval") if request.args.get(k)}
     if g.principal.role == "installer":
         return redirect(url_for("dashboard.fleet", **r))
+    if g.principal.role in ("security", "crm") and reader().cfg.sites:  # their one page: the first site's live view
+        page = "dashboard.watchlist_live" if g.principal.role == "security" else "dashboard.vip_live"
+        return redirect(url_for(page, site_id=reader().cfg.sites[0].id, **r))
     sites, stores = visible_sites(), visible_stores()
     if sites:
         return redirect(url_for("dashboard.site", site_id=sites[0]["id"], **r))
@@ -214,6 +218,30 @@ def floor_plan(store_id):
     if not path.is_file():
         abort(404, description=f"the plan drawing of {store_id!r} is missing on the server")
     return send_from_directory(path.parent, path.name, max_age=300)
+
+
+def _recognition_page(site_id: str, list_: str):
+    from footfall.cloud.query.recognition import HUMAN_CONFIRMATION
+
+    s = _site_or_404(site_id)
+    r = picked(s.timezone)
+    title = "Watchlist" if list_ == "watchlist" else "VIP arrivals"
+    return render_template("dashboard/recognition.html", page="recognition", site=s, r=r, args=range_args(r),
+                           list=list_, title=title, refresh_s=RECOGNITION_REFRESH_S, confirmation=HUMAN_CONFIRMATION)
+
+
+@bp.route("/sites/<site_id>/recognition/vip")
+@scoped("crm")
+def vip_live(site_id):
+    """The live view of VIP arrivals: the crm role only (the consented CRM link)."""
+    return _recognition_page(site_id, "vip")
+
+
+@bp.route("/sites/<site_id>/recognition/watchlist")
+@scoped("security")
+def watchlist_live(site_id):
+    """The live view of watchlist alerts: the security role only, each shown as needing a person's confirmation."""
+    return _recognition_page(site_id, "watchlist")
 
 
 @bp.route("/fleet")
