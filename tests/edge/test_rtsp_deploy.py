@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 def role_vars(source: str, username: str = "", password: str = "") -> dict:
     defaults = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
     fixed = yaml.safe_load((ROLE / "vars/main.yml").read_text())
-    return {**{k: defaults[k] for k in ("edge_app_interval_s", "edge_app_health_interval_s", "edge_app_outbox_max_mb")},
+    return {**defaults,  # the role's defaults, as a play gets them; the unit's own below
             "edge_app_etc": fixed["edge_app_etc"], "edge_app_site": "mall-west", "edge_app_device": "store-a",
             "edge_app_role": "store", "edge_app_timezone": "Europe/Berlin", "edge_app_privacy": {"level": "counts"},
             "edge_app_source": source, "edge_app_camera_username": username, "edge_app_camera_password": password,
