@@ -214,6 +214,12 @@ def store_footfall(store_id):
     return reader().store_footfall(store_id, store_range(store_id), arg("interval") or "hour")
 
 
+@route("/stores/<store_id>/staff", "store", "The store's staff hours per interval, visitors in through its doors per staff "
+       "hour, and the waits in its zones until staff were there (never who)", SERIES)
+def store_staff_presence(store_id):
+    return reader().store_staff_presence(store_id, store_range(store_id), arg("interval") or "hour")
+
+
 @route("/stores/<store_id>/occupancy", "store", "People in the store now, and in its cameras' view", csv=False)
 def store_occupancy(store_id):
     return reader().store_occupancy(store_id)

@@ -135,3 +135,6 @@ class Reader:
 
     def staff_presence(self, site_id: str, r: TimeRange, interval: str = "hour") -> dict:
         return _recognition.staff_presence(self.dir, site_id, r, check_interval(interval))
+
+    def store_staff_presence(self, store_id: str, r: TimeRange, interval: str = "hour") -> dict:
+        return _recognition.store_staff_presence(self.dir, store_id, r, check_interval(interval))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .influxql import ident, lit
+from .influxql import any_of, ident, lit
 from .intervals import TimeRange
 from .kanon import k_ratio
 from .series import merged, sums, table
@@ -80,12 +80,27 @@ def staff_presence(d: Directory, site_id: str, r: TimeRange, interval: str) -> d
     coming in at the entrances per staff hour, and how long customers waited in a zone until staff were there (mean
     over those staff reached; "<5" below 5 of them) and how many left before."""
     site = d.site(site_id)
-    staff = merged(sums(d.db, "footfall_staff", ["present_s", "people"], f"site = {lit(site_id)}", r, interval),
-                   ["present_s", "people"])
+    return {"site": site_id, "rows": _staff_rows(d, site_id, None, d.entrance_devices(site), None, r, interval)}
+
+
+def store_staff_presence(d: Directory, store_id: str, r: TimeRange, interval: str) -> dict:
+    """The same for one store: its units' staff hours, the visitors in through its doors, the waits in its zones."""
+    ref = d.store(store_id)
+    devices = d.store_devices(store_id)
+    rows = _staff_rows(d, ref.site.id, devices, devices, list(ref.store.zones), r, interval)
+    return {"store": store_id, "site": ref.site.id, "rows": rows}
+
+
+def _staff_rows(d: Directory, site_id: str, staff_devices: list[str] | None, door_devices: list[str],
+                zones: list[str] | None, r: TimeRange, interval: str) -> list[dict]:
+    where = f"site = {lit(site_id)}"
+    staff_where = where + (f" AND {any_of('device', staff_devices)}" if staff_devices is not None else "")
+    staff = merged(sums(d.db, "footfall_staff", ["present_s", "people"], staff_where, r, interval), ["present_s", "people"])
     staff_rows = table(staff, r, interval, ["present_s", "people"])
-    visitors = footfall(d, site_id, d.entrance_devices(site), r, interval)["rows"]
+    visitors = footfall(d, site_id, door_devices, r, interval)["rows"]
     wait_fields = ["staff_wait_s_sum", "staff_wait_n", "unattended"]
-    waits = table(merged(sums(d.db, "footfall_zone", wait_fields, f"site = {lit(site_id)}", r, interval), wait_fields),
+    zone_where = where + (f" AND {any_of('zone', zones)}" if zones is not None else "")
+    waits = table(merged(sums(d.db, "footfall_zone", wait_fields, zone_where, r, interval), wait_fields),
                   r, interval, wait_fields)
     rows = []
     for s, v, w in zip(staff_rows, visitors, waits):
@@ -94,4 +109,4 @@ def staff_presence(d: Directory, site_id: str, r: TimeRange, interval: str) -> d
                      "visitors_per_staff_hour": k_ratio(v["in"] / hours if hours else None, v["in"], 1),
                      "wait_for_staff_mean_s": k_ratio(w["staff_wait_s_sum"] / n if n else None, n, 1),
                      "left_before_staff_came": w["unattended"]})
-    return {"site": site_id, "rows": rows}
+    return rows

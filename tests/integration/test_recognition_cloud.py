@@ -126,3 +126,9 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
     (first,) = [r for r in staff["rows"] if r["start"] == "2026-11-23T10:00:00+01:00"]  # T0, local
     assert first["staff_hours"] == 1.0 and first["visitors_in"] == 12 and first["visitors_per_staff_hour"] == 12.0
     assert first["wait_for_staff_mean_s"] == 10.0 and first["left_before_staff_came"] == 2
+
+    # per store: its own units' staff (cam-a: half an hour), its doors (none counted here), its zones' waits
+    store = c.get(f"/api/v1/stores/store-a/staff?{rng}", headers=h("manager")).json
+    (first,) = [r for r in store["rows"] if r["start"] == "2026-11-23T10:00:00+01:00"]
+    assert first["staff_hours"] == 0.5 and first["visitors_in"] == 0 and first["visitors_per_staff_hour"] is None
+    assert first["wait_for_staff_mean_s"] == 10.0 and first["left_before_staff_came"] == 2
