@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from debroot import HOST_ARCH
+from replay_events import replay_messages
 
 from footfall.bench.render import render_scene
 from footfall.bench.render.spec import SceneSpec
@@ -57,18 +58,6 @@ def test_edge_and_protocol_tests_pass_on_python_3_10(jammy):
     summary = ran.stdout.strip().splitlines()[-1]
     print(summary)
     assert ran.returncode == 0 and " passed" in summary and "failed" not in summary, ran.stdout[-3000:]
-
-
-def replay_messages(events: Path) -> tuple[dict, list[dict]]:
-    crossings: dict = {}
-    visits = []
-    for m in map(json.loads, events.read_text().splitlines()):
-        for line in m.get("lines", []):
-            for k in ("in", "out"):
-                crossings[(line["line"], k)] = crossings.get((line["line"], k), 0) + line[k]
-        if "track" in m:
-            visits.append(m)
-    return crossings, visits
 
 
 def test_a_replay_on_python_3_10_counts_and_codes_like_3_11(jammy, tmp_path, fixture_faces):
