@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from debroot import HOST_ARCH
+from fleet_lab import Lab
 from replay_events import replay_messages
 
 from footfall.bench.render import render_scene
@@ -88,3 +89,18 @@ def test_a_replay_on_python_3_10_counts_and_codes_like_3_11(jammy, tmp_path, fix
     nearest = [min(hamming(v["code"], c) for c in old_codes) for v in new_visits if v["code"]]
     print(json.dumps({"in": old_crossings[("door", "in")], "visits": len(old_visits), "code_bits_apart": nearest}))
     assert nearest and len(old_codes) == len(nearest) and max(nearest) <= CODE_MARGIN
+
+
+def test_site_playbook_provisions_a_jetpack_6_userland(debian_base, make_root, tmp_path_factory, wheel):
+    """site.yml on jammy (a USB camera: the CSI stack needs L4T's own archive) installs a 3.10 release with the 3.10
+    pins, through the same release flow as the Pi (tests/ansible/test_provision.py covers its rollback)."""
+    directory = tmp_path_factory.mktemp("jammy-site")
+    root = make_root(debian_base(HOST_ARCH, "ubuntu"), directory / "unit")
+    lab = Lab(directory, {"lab-jetson": (root.path, {"footfall_role": "entrance", "footfall_camera": "usb"})})
+    applied = lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
+    assert applied.rc == 0 and not applied.failures, applied.failures
+    release = root.path / "opt/footfall/releases" / (root.path / "opt/footfall/current").readlink().name
+    assert (release / "constraints.txt").read_text() == (ROOT / "deploy/constraints-edge-py310.txt").read_text()
+    assert list(release.glob("lib/python3.10/site-packages/ai_edge_litert-1.4.0.dist-info"))
+    ok = root.run("/opt/footfall/current/bin/footfall-edge", "validate-config", "/etc/footfall/edge.yaml")
+    assert ok.returncode == 0, ok.stderr
