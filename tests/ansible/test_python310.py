@@ -91,16 +91,38 @@ def test_a_replay_on_python_3_10_counts_and_codes_like_3_11(jammy, tmp_path, fix
     assert nearest and len(old_codes) == len(nearest) and max(nearest) <= CODE_MARGIN
 
 
-def test_site_playbook_provisions_a_jetpack_6_userland(debian_base, make_root, tmp_path_factory, wheel):
-    """site.yml on jammy (a USB camera: the CSI stack needs L4T's own archive) installs a 3.10 release with the 3.10
-    pins, through the same release flow as the Pi (tests/ansible/test_provision.py covers its rollback)."""
+@pytest.fixture(scope="module")
+def jammy_unit(debian_base, make_root, tmp_path_factory, wheel):
+    """site.yml applied to a jammy root (a USB camera: the CSI stack needs L4T's own archive)."""
     directory = tmp_path_factory.mktemp("jammy-site")
     root = make_root(debian_base(HOST_ARCH, "ubuntu"), directory / "unit")
-    lab = Lab(directory, {"lab-jetson": (root.path, {"footfall_role": "entrance", "footfall_camera": "usb"})})
-    applied = lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
+    lab = Lab(directory / "usb", {"lab-jetson": (root.path, {"footfall_role": "entrance", "footfall_camera": "usb"})})
+    return root, lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
+
+
+def current_release(root) -> Path:
+    return root.path / "opt/footfall/releases" / (root.path / "opt/footfall/current").readlink().name
+
+
+def test_site_playbook_provisions_a_jetpack_6_userland(jammy_unit):
+    """A 3.10 release with the 3.10 pins, through the same release flow as the Pi (test_provision.py covers its
+    update and rollback)."""
+    root, applied = jammy_unit
     assert applied.rc == 0 and not applied.failures, applied.failures
-    release = root.path / "opt/footfall/releases" / (root.path / "opt/footfall/current").readlink().name
+    release = current_release(root)
     assert (release / "constraints.txt").read_text() == (ROOT / "deploy/constraints-edge-py310.txt").read_text()
     assert list(release.glob("lib/python3.10/site-packages/ai_edge_litert-1.4.0.dist-info"))
     ok = root.run("/opt/footfall/current/bin/footfall-edge", "validate-config", "/etc/footfall/edge.yaml")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_a_jetson_camera_on_a_system_without_jetpack_is_refused(jammy_unit, tmp_path, wheel):
+    root, applied = jammy_unit
+    assert applied.rc == 0
+    before = current_release(root)
+    lab = Lab(tmp_path / "jetson", {"lab-jetson": (root.path, {"footfall_role": "entrance", "footfall_camera": "jetson"})})
+    refused = lab.play("site.yml", "-e", f"edge_app_wheel={wheel}")
+    assert refused.rc != 0
+    assert any("lab-jetson is not a JetPack system (/etc/nv_tegra_release is missing)" in f for f in refused.failures), \
+        refused.failures
+    assert current_release(root) == before and not (root.path / "etc/systemd/system/footfall-jetson-clocks.service").exists()
