@@ -83,7 +83,7 @@ def test_a_replay_on_python_3_10_counts_and_codes_like_3_11(jammy, tmp_path, fix
     truth_in = sum(c["direction"] == "in" for c in truth["devices"]["entrance"]["crossings"])
     assert old_crossings == new_crossings and old_crossings[("door", "in")] == truth_in
     assert len(old_visits) == len(new_visits)
-    # Same faces, same key: each 3.11 code has a 3.10 twin (measured 1-6 bits apart: the two runtimes' x86 kernels
+    # Same faces, same key: each 3.11 code has a 3.10 twin (measured 0-6 bits apart: the two runtimes' x86 kernels
     # agree far better than NEON and AVX2 do)
     old_codes = [v["code"] for v in old_visits if v["code"]]
     nearest = [min(hamming(v["code"], c) for c in old_codes) for v in new_visits if v["code"]]
