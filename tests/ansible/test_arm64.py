@@ -96,7 +96,7 @@ def test_arm64_with_the_jetson_runtime_counts_like_x86(arm64_unit):
                     .replace("ai-edge-litert==2.3.0", "ai-edge-litert==1.4.0"))
     wheel_file = next((root.path / release.lstrip("/")).glob("footfall-*.whl")).name
     for argv in ([f"{release}/{wheel_file}"], ["-r", "/tmp/jetson-runtime.txt"]):
-        installed = root.run(f"{venv}/bin/pip", "install", "-q", "--no-input", "--no-deps", "--only-binary=:all:", *argv,
+        installed = root.run(f"{venv}/bin/pip", "install", "-q", "--no-input", "--no-deps", *argv,
                              timeout=3600)
         assert installed.returncode == 0, installed.stderr[-2000:]
     litert = root.run(f"{venv}/bin/python", "-c", "from importlib.metadata import version; print(version('ai-edge-litert'))")
