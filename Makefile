@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install test test-fast test-arm64 demo wheel edge-constraints clean
+.PHONY: install test test-fast test-arm64 test-py310 demo wheel edge-constraints clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ test-fast: install
 # the edge playbook on an emulated arm64 root, counting as on x86 (~25 min; tests/ansible/test_arm64.py)
 test-arm64: install
 	FOOTFALL_ARM64=1 $(BIN)/pytest -q -s tests/ansible/test_arm64.py
+
+# the edge on Python 3.10 (JetPack 6) in an Ubuntu jammy root: its unit tests, a replay, site.yml (~8 min; in `test` too)
+test-py310: install
+	$(BIN)/pytest -q -m oldpython
 
 # local mosquitto + influxd, a rendered mall scene, edge units publishing, ingest, InfluxDB, a summary vs truth
 demo: install

@@ -24,6 +24,9 @@ SCRIPTS = {
     "footfall-dev": "footfall.devserver.cli:main",
 }
 TARGETS = {"all": list(FOLDERS), "edge": ["footfall.protocol", "footfall.edge"]}
+# The edge runs on the Python a Jetson ships (JetPack 6: 3.10, whose OpenCV with GStreamer is built for it); the
+# cloud, bench and dev server use 3.11. tests/jetson runs the edge tests on 3.10; vermin checks the syntax.
+REQUIRES_PYTHON = {"all": ">=3.11", "edge": ">=3.10"}
 
 target = os.environ.get("FOOTFALL_TARGET", "all")
 if target not in TARGETS:
@@ -42,6 +45,7 @@ def packages(name: str) -> list[str]:
 
 chosen = TARGETS[target]
 setup(
+    python_requires=REQUIRES_PYTHON[target],
     packages=[p for name in chosen for p in packages(name)],
     package_dir={name: FOLDERS[name] for name in chosen},
     package_data={"footfall.cloud.api.dashboard": ["templates/dashboard/*.html", "static/*.*", "static/vendor/*"]}

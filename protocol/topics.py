@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 
 ROOT = "footfall"
 VERSION = "v1"
@@ -12,7 +12,10 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _ID_RE = re.compile(ID_PATTERN)
 
 
-class Kind(StrEnum):
+class Kind(str, Enum):  # not StrEnum (3.11): the edge runs on JetPack 6's Python 3.10
+    def __str__(self) -> str:
+        return self.value
+
     COUNTS = "counts"
     VISITS = "visits"
     HEALTH = "health"

@@ -29,3 +29,22 @@ def test_edge_wheel_installs_no_cloud_bench_or_dev_server_code(tmp_path):
     assert "edge/__main__.py" in files and "edge/capture/sources.py" in files  # sub-packages came along
     scripts = {p.name for p in (tmp_path / "venv" / "bin").glob("footfall-*")}
     assert scripts == {"footfall-edge"}
+
+
+def test_edge_wheel_runs_on_jetpack_6s_python_and_the_project_on_3_11(tmp_path):
+    """The edge wheel asks Python 3.10 (JetPack 6) with the runtime that has a cp310 wheel; the whole project 3.11."""
+    import email
+    import zipfile
+
+    def metadata(target: str):
+        out = tmp_path / target
+        with wheel_build_lock():
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)], check=True,
+                           capture_output=True, env={**os.environ, "FOOTFALL_TARGET": target})
+        with zipfile.ZipFile(next(out.glob("footfall-*.whl"))) as whl:
+            return email.message_from_bytes(whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))))
+
+    edge, everything = metadata("edge"), metadata("all")
+    assert edge["Requires-Python"] == ">=3.10" and everything["Requires-Python"] == ">=3.11"
+    runtimes = [r for r in edge.get_all("Requires-Dist") if r.startswith("ai-edge-litert")]
+    assert any("==1.4.0" in r and "python_version < \"3.11\"" in r for r in runtimes), runtimes

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from debroot import DebRoot, Unavailable, build_base
+from debroot import DebRoot, Unavailable, build_base, build_ubuntu_base
 from filelock import FileLock
 from fleet_lab import build_wheel
 
@@ -21,10 +21,12 @@ def debian_base(tmp_path_factory):
     bases = Path(os.environ.get("FOOTFALL_DEBIAN_CACHE") or run_dir / "debian-bases")
     bases.mkdir(parents=True, exist_ok=True)
 
-    def base(arch: str) -> Path:
+    def base(arch: str, distribution: str = "debian") -> Path:
+        """bookworm (debian) or jammy (ubuntu: JetPack 6's userland and Python 3.10)."""
+        build = {"debian": build_base, "ubuntu": build_ubuntu_base}[distribution]
         try:
-            with FileLock(str(bases / f"{arch}.lock")):
-                return build_base(bases, arch)
+            with FileLock(str(bases / f"{distribution}-{arch}.lock")):
+                return build(bases, arch)
         except Unavailable as e:
             pytest.skip(str(e))
 

@@ -1,6 +1,7 @@
 """Debian bookworm roots made by debootstrap, for applying the edge playbook for real (chroot connection).
 
 An arm64 root runs through qemu-user-static and binfmt_misc: the Pi's architecture and its aarch64 wheels.
+An Ubuntu jammy root is JetPack 6's userland (Python 3.10): the oldest Python the edge supports.
 Only /proc is mounted inside (never /dev or /sys by bind), so removing a root can never reach the host's files.
 """
 from __future__ import annotations
@@ -44,20 +45,57 @@ def _enable_emulation(arch: str) -> None:
 
 def build_base(directory: Path, arch: str) -> Path:
     """A minimal bookworm root with python3 (about 1 min native, 5 min emulated); kept for later copies."""
+    return _debootstrap(directory, arch, "bookworm", MIRROR)
+
+
+def _debootstrap(directory: Path, arch: str, suite: str, mirror: str, *options: str) -> Path:
     if os.geteuid() != 0:
         raise Unavailable("debootstrap and chroot need root")
     _apt_install("debootstrap")
     _enable_emulation(arch)
-    base = directory / f"bookworm-{arch}"
+    base = directory / f"{suite}-{arch}"
     if (base / ".complete").exists():
         return base
     shutil.rmtree(base, ignore_errors=True)
-    r = subprocess.run(["debootstrap", "--variant=minbase", f"--arch={arch}", f"--include={INCLUDE}", "bookworm",
-                        str(base), MIRROR], capture_output=True, text=True)
+    r = subprocess.run(["debootstrap", "--variant=minbase", f"--arch={arch}", f"--include={INCLUDE}", *options, suite,
+                        str(base), mirror], capture_output=True, text=True)
     if r.returncode != 0:
-        raise Unavailable(f"debootstrap {arch} failed: {(r.stdout + r.stderr).strip()[-500:]}")
+        raise Unavailable(f"debootstrap {suite} {arch} failed: {(r.stdout + r.stderr).strip()[-500:]}")
     (base / ".complete").touch()
     return base
+
+
+# Ubuntu 22.04 (jammy) is what JetPack 6 runs on; Debian has no Ubuntu keyring package, so the keyring's .deb comes
+# from the archive's pool, pinned here (its 2018 archive key is F6ECB3762474EDA9D21B7022871920D1991BC93C).
+UBUNTU_MIRRORS = {"amd64": "http://archive.ubuntu.com/ubuntu", "arm64": "http://ports.ubuntu.com/ubuntu-ports"}
+UBUNTU_KEYRING_DEB = "pool/main/u/ubuntu-keyring/ubuntu-keyring_2021.03.26_all.deb"
+UBUNTU_KEYRING_SHA256 = "0d0e7ed6b112f5d03eabf3c7eb01ebdacf9c57714b279e90495cfc58c8c4520f"
+
+
+def _ubuntu_keyring(directory: Path, mirror: str) -> Path:
+    import hashlib
+    import urllib.request
+
+    keyring = directory / "ubuntu-keyring" / "usr/share/keyrings/ubuntu-archive-keyring.gpg"
+    if keyring.exists():
+        return keyring
+    try:
+        with urllib.request.urlopen(f"{mirror}/{UBUNTU_KEYRING_DEB}", timeout=60) as r:
+            deb = r.read()
+    except OSError as e:
+        raise Unavailable(f"the Ubuntu archive cannot be reached: {e}") from None
+    if hashlib.sha256(deb).hexdigest() != UBUNTU_KEYRING_SHA256:
+        raise Unavailable(f"{UBUNTU_KEYRING_DEB} does not match its pinned sha256")
+    (directory / "ubuntu-keyring.deb").write_bytes(deb)
+    subprocess.run(["dpkg-deb", "-x", str(directory / "ubuntu-keyring.deb"), str(directory / "ubuntu-keyring")], check=True)
+    return keyring
+
+
+def build_ubuntu_base(directory: Path, arch: str, suite: str = "jammy") -> Path:
+    """A minimal Ubuntu root with its python3 (jammy: 3.10, JetPack 6's), about 1 min native; kept for later copies."""
+    mirror = UBUNTU_MIRRORS[arch]
+    return _debootstrap(directory, arch, suite, mirror, "--components=main,universe",  # python3-pip is in universe
+                        f"--keyring={_ubuntu_keyring(directory, mirror)}")
 
 
 class DebRoot:
