@@ -119,6 +119,30 @@ def breakdown(rows: list[dict]) -> dict:
     return {k: accuracy(v) for k, v in sorted(groups.items())}
 
 
+def thresholds(rows: list[dict]) -> dict:
+    """How the "unknown" thresholds trade coverage for accuracy, overall and for women and men (the defaults' choice)."""
+    from footfall.edge.audience.bands import age_band
+
+    out = {"min_gender_confidence": {}, "max_age_sd": {}}
+    for t in (0.6, 0.7, 0.8, 0.9):
+        row = {}
+        for name, sel in (("all", rows), ("women", [r for r in rows if r["sex"] == "F"]),
+                          ("men", [r for r in rows if r["sex"] == "M"])):
+            decided = [r for r in sel if max(r["p_male"], 1 - r["p_male"]) >= t]
+            row[name] = {"unknown_share": round(1 - len(decided) / len(sel), 3) if sel else None,
+                         "accuracy_decided": round(float(np.mean([(r["p_male"] >= 0.5) == (r["sex"] == "M")
+                                                                  for r in decided])), 3) if decided else None}
+        out["min_gender_confidence"][str(t)] = row
+    aged = [r for r in rows if r["age"] is not None]
+    for sd in (8, 10, 12, 15, 100):
+        kept = [r for r in aged if r["age_sd"] <= sd]
+        out["max_age_sd"][str(sd)] = {
+            "unknown_share": round(1 - len(kept) / len(aged), 3) if aged else None,
+            "band_accuracy": round(float(np.mean([age_band(r["pred_age"]) == r["true_band"] for r in kept])), 3) if kept else None,
+            "mae_years": round(float(np.mean([abs(r["pred_age"] - r["age"]) for r in kept])), 2) if kept else None}
+    return out
+
+
 def timed_ms(fn, arg, repeats: int) -> float:
     fn(arg)
     times = []
@@ -262,7 +286,8 @@ def main(data: Path, scene: Path | None, repeats: int, no_speed: bool, rounds: i
               f"{LFW_YEAR} - birth year, +-1.5 y; fixtures exact to the year)"}
     if data.is_dir():
         rows, missed = estimate_faces(labelled_faces(data), settings)
-        result["accuracy"] = {"all": accuracy(rows), "faces_without_detection": missed, "by_group": breakdown(rows)}
+        result["accuracy"] = {"all": accuracy(rows), "faces_without_detection": missed, "by_group": breakdown(rows),
+                              "thresholds": thresholds(rows)}
         result["expression"] = {
             "labelled_set": None,
             "note": "no labelled expression set here; consistency only: the top expression of a face and of its mirror",

@@ -20,11 +20,14 @@ from footfall.edge.detect.blazeface import BlazeFace
 pytestmark = pytest.mark.scene
 ROOT = Path(__file__).resolve().parents[2]
 ON = {"level": "site", "jurisdiction": "us", "audience": {"age_gender": True, "reactions": True}}
-EDGE_YEARS = 1.5  # a rendered face is a scaled, blurred copy of its photo: an age this close to a band edge may flip
+# A rendered face is a scaled, blurred copy of its photo: an age this close to a band edge, or a gender probability
+# this close to the "unknown" threshold, may come out on either side in the video.
+EDGE_YEARS = 1.5
+EDGE_P = 0.1
 
 
 def photo_estimates(truth) -> dict:
-    """(visitor, trip) -> (bands the video may give, gender) from the model on the visitor's photo of that trip."""
+    """(visitor, trip) -> (bands, genders the video may give) from the model on the visitor's photo of that trip."""
     det, model, s = BlazeFace("full_range", 0.5, 16), FaceRes(), Audience(age_gender=True)
     out = {}
     for v in truth["visitors"]:
@@ -34,8 +37,17 @@ def photo_estimates(truth) -> dict:
             r = model(align_224(image, d.keypoints[int(np.argmax(d.boxes[:, 2] - d.boxes[:, 0]))]))
             band, gender = estimate([r], s.max_age_sd, s.min_gender_confidence)
             bands = {band} if band == "unknown" else {age_band(r.age - EDGE_YEARS), band, age_band(r.age + EDGE_YEARS)}
-            out[(v["id"], i)] = (bands, gender)
+            likelier = "male" if r.p_male >= 0.5 else "female"
+            near = abs(max(r.p_male, 1 - r.p_male) - s.min_gender_confidence) < EDGE_P
+            out[(v["id"], i)] = (bands, {gender, likelier, "unknown"} if near else {gender})
     return out
+
+
+def matches(got: Counter, allowed: list[set]) -> bool:
+    """Each published count can be paired with one visitor whose photo allows it (every visitor used once)."""
+    values = [b for b, n in got.items() for _ in range(n)]
+    return len(values) == len(allowed) and any(all(v in ok for v, ok in zip(order, allowed))
+                                               for order in set(permutations(values)))
 
 
 def published(messages) -> tuple[Counter, Counter]:
@@ -57,10 +69,10 @@ def test_per_band_counts_equal_the_model_on_each_visitors_photo(scene, replay_sc
     visits = [m for m in messages if m["kind"] == "visits"]
     # every visit counted once, and every visitor who showed a face made one visit
     assert sum(age.values()) == sum(gender.values()) == len(visits) == len(faces)
-    assert gender == Counter(expected[f][1] for f in faces)
-    got = [b for b, n in age.items() for _ in range(n)]
-    allowed = [expected[f][0] for f in faces]
-    assert any(all(b in ok for b, ok in zip(order, allowed)) for order in permutations(got)), (got, allowed)
+    assert matches(age, [expected[f][0] for f in faces]), (age, [expected[f][0] for f in faces])
+    assert matches(gender, [expected[f][1] for f in faces]), (gender, [expected[f][1] for f in faces])
+    # the tolerance is narrow: most visitors allow exactly one gender
+    assert sum(len(expected[f][1]) == 1 for f in faces) >= len(faces) - 1
     assert set(age) <= {*AGE_BANDS, "unknown"}
 
 
