@@ -2,7 +2,7 @@
 every form, failed attempts rate-limited per client address (Flask-Limiter)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template_string, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template_string, request, session, url_for
 
 bp = Blueprint("login", __name__)
 

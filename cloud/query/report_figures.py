@@ -105,7 +105,6 @@ def site_totals(d: Directory, site: Site, r: TimeRange, interval: str, period: s
     `period` ("day", "week", "month") decides whether linked unique visitors are distinct over it."""
     devices = devices if devices is not None else store_devices(d, site)
     dev_store = {dev: st for st, devs in devices.items() for dev in devs}
-    zone_store = {z: st.id for st in site.stores for z in st.zones}
     where = f"site = {lit(site.id)}"
     grid = buckets(r, interval)
 

@@ -42,3 +42,18 @@ def publish_recorded(port: int, units: dict[str, list], client_id: str = "scene-
         pub.loop_stop()
         pub.disconnect()
     return sent
+
+
+def publish_messages(port: int, messages: list, client_id: str) -> int:
+    """Messages as their units would send them (QoS 1, each acknowledged in turn); returns how many."""
+    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    pub.max_inflight_messages_set(1000)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    try:
+        for m in messages:
+            pub.publish(topic_for(m.site, m.device, m.kind), encode(m), qos=1).wait_for_publish(10)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+    return len(messages)

@@ -7,16 +7,16 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 from grafana_queries import panel_queries, render, variables
+from scene_publish import publish_messages
 
 from footfall.cloud.api import create_app
 from footfall.cloud.api.tokens import TokenStore
 from footfall.cloud.config import CloudConfig
 from footfall.cloud.ingest.service import Ingest
 from footfall.cloud.query import Reader
-from footfall.protocol import CountsMessage, ZoneCount, encode, topic_for
+from footfall.protocol import CountsMessage, ZoneCount
 from footfall.protocol.messages import AudienceCounts, ReactionCount
 
 pytestmark = pytest.mark.integration
@@ -64,14 +64,7 @@ def cloud(influxd, tmp_path_factory):
     try:
         assert ing.connected.wait(10)
         msgs = messages()
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="audience-test")
-        pub.max_inflight_messages_set(1000)
-        pub.connect("127.0.0.1", broker.port)
-        pub.loop_start()
-        for m in msgs:
-            pub.publish(topic_for(m.site, m.device, m.kind), encode(m), qos=1).wait_for_publish(10)
-        pub.loop_stop()
-        pub.disconnect()
+        publish_messages(broker.port, msgs, "audience-test")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (ing.handler.counts["stored"] >= len(msgs) and ing.state.spool_rows() == 0):
             time.sleep(0.1)

@@ -12,13 +12,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from scene_publish import publish_recorded
+from scene_publish import publish_messages, publish_recorded
 from grafana_queries import PanelQuery, panel_queries, render, variables
 
 from footfall.cloud.config import CloudConfig
 from footfall.cloud.ingest.service import Ingest
-from footfall.protocol import (CountsMessage, DisplayCount, HealthMessage, LineCount, VisitMessage, ZoneCount, encode,
-                               topic_for)
+from footfall.protocol import CountsMessage, DisplayCount, HealthMessage, LineCount, VisitMessage, ZoneCount
 
 pytestmark = pytest.mark.integration
 BOARDS = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards"
@@ -129,16 +128,7 @@ def filled(scene, scene_messages, influxd, tmp_path_factory):
         # as test_ingest: the cloud links these two units' visits to the truth's 4 visitors
         sent = publish_recorded(broker.port, {d: scene_messages[d] for d in ("entrance", "store-a")})
         msgs, synth = synthetic_site(random.Random(15))
-        import paho.mqtt.client as mqtt
-
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="grafana-test")
-        pub.max_inflight_messages_set(1000)
-        pub.connect("127.0.0.1", broker.port)
-        pub.loop_start()
-        for m in msgs:
-            pub.publish(topic_for(m.site, m.device, m.kind), encode(m), qos=1).wait_for_publish(10)
-        pub.loop_stop()
-        pub.disconnect()
+        publish_messages(broker.port, msgs, "grafana-test")
         settle(ing, sent + len(msgs))
         yield ing.db, truth, synth
     finally:

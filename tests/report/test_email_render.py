@@ -55,7 +55,7 @@ def test_weekly_chain_roll_up_adds_the_stores(previews, seeded):
     text = (previews / "chain" / f"chain-weekly-{week}.txt").read_text()
     # seeded days of this week: DAY alone (the Monday); the previous week holds DAY-1 and DAY-7
     total = s.line_in[("store-a", DAY)] + s.line_in[("store-b", DAY)]
-    assert f"Visitors in:" in text and f"{total:,}" in text.split("Visitors in:")[1].splitlines()[0]
+    assert "Visitors in:" in text and f"{total:,}" in text.split("Visitors in:")[1].splitlines()[0]
     assert f"- store-a ({SITE}): {s.line_in[('store-a', DAY)]:,}" in text
     assert "Unique visitors are not shown" in (previews / SITE / f"store-a-weekly-{week}.txt").read_text()
 

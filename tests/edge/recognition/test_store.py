@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from gallery_testkit import KEY, T0, unit
+from gallery_testkit import T0, unit
 
 from footfall.edge.recognition.audit import ref_tag
 from footfall.edge.recognition.matcher import Matcher, TrackVotes
