@@ -25,11 +25,11 @@ class Recognised:
     ts: float
 
 
-def open_gallery(cfg: EdgeConfig) -> tuple[GalleryStore, AuditLog]:
+def open_gallery(cfg: EdgeConfig, strict: bool = True) -> tuple[GalleryStore, AuditLog]:
     rec = cfg.recognition
     key = parse_key(rec.key.read())
     audit = AuditLog(rec.audit_log, key, cfg.device)
-    return GalleryStore(rec.gallery, key, audit), audit
+    return GalleryStore(rec.gallery, key, audit, strict=strict), audit
 
 
 def list_thresholds(cfg: EdgeConfig) -> dict[str, float]:
@@ -40,8 +40,8 @@ def list_thresholds(cfg: EdgeConfig) -> dict[str, float]:
 class Recognizer:
     def __init__(self, cfg: EdgeConfig, store: GalleryStore | None = None, audit: AuditLog | None = None):
         rec = cfg.recognition
-        if store is None:
-            store, audit = open_gallery(cfg)
+        if store is None:  # a refused gallery file leaves recognition off, never the counting
+            store, audit = open_gallery(cfg, strict=False)
         self.store, self.audit = store, audit
         self.votes = TrackVotes(Matcher(store, list_thresholds(cfg)), rec.min_frames)
         self.purge_every_s = rec.purge_every_s

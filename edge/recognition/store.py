@@ -3,11 +3,17 @@
 File: MAGIC | 12-byte nonce | AESGCM(JSON of every entry), rewritten whole (new nonce, temp file, fsync, rename) on
 every change, so an unenrolled ref's bytes are not in the new file, not even encrypted. Entries: opaque ref, list,
 basis record id, expiry, threshold, SFace embeddings. Expired entries are purged on load and by `purge_expired`.
+
+Every write bumps the file's generation (inside the encrypted part), and the unit keeps the highest generation it
+ever held beside the file. A copy older than that (a controller's stale blob distributed after an unenroll) would
+bring removed people back: it is refused, and the running service then recognises nobody until a current gallery
+arrives (`footfall-edge check` names the problem).
 """
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import secrets
@@ -23,6 +29,7 @@ from footfall.protocol.topics import ID_PATTERN
 
 from .audit import AuditLog, owned_like
 
+log = logging.getLogger(__name__)
 MAGIC = b"FFGAL1\n"
 REF_RE = re.compile(ID_PATTERN)  # refs ride alerts as ids: plain, and opaque (a CRM number, never a name)
 MAX_FACES = 10
@@ -75,9 +82,14 @@ def _now() -> datetime:
 
 
 class GalleryStore:
-    def __init__(self, path: Path, key: bytes, audit: AuditLog, now=_now):
+    def __init__(self, path: Path, key: bytes, audit: AuditLog, now=_now, strict: bool = True):
+        """strict: a refused file raises GalleryError (CLI, check); otherwise (the running service) it leaves the
+        gallery empty, `problem` saying why, so counting goes on and nobody is recognised from a refused file."""
         self.path, self._aead, self.audit, self._now = Path(path), AESGCM(parse_key(key)), audit, now
         self.entries: dict[str, Entry] = {}
+        self.generation = 0  # of the file: bumped by every write, on any unit
+        self.problem: str | None = None  # why the file on disk was refused (strict=False)
+        self.strict = strict
         self.version = 0  # bumped on every change, so a matcher knows to rebuild its matrix
         self._stamp: tuple | None = None
         self.refresh()
@@ -96,8 +108,15 @@ class GalleryStore:
         stamp = self._file_stamp()
         if stamp == self._stamp:
             return False
-        self._load()
-        self._stamp = stamp
+        self._stamp = stamp  # a refused file is not read again until it changes
+        try:
+            self._load()
+            self.problem = None
+        except GalleryError as e:
+            if self.strict:
+                raise
+            self.entries, self.problem = {}, str(e)
+            log.error("recognition off: %s", e)
         self.version += 1
         return True
 
@@ -113,10 +132,37 @@ class GalleryStore:
             data = json.loads(self._aead.decrypt(nonce, ct, MAGIC))
         except InvalidTag:
             raise GalleryError(f"{self.path}: wrong key or a damaged file") from None
-        self.entries = {d["ref"]: Entry.from_json(d) for d in data["entries"]}
+        generation, held = int(data.get("generation", 0)), self._held()
+        if generation < held:
+            raise GalleryError(f"{self.path}: generation {generation} is older than generation {held} this unit held: "
+                               "a stale copy was distributed (people removed since would come back); distribute "
+                               "the current gallery")
+        self.entries, self.generation = {d["ref"]: Entry.from_json(d) for d in data["entries"]}, generation
+        if generation > held:
+            self._hold(generation)
+
+    def _held_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".generation")
+
+    def _held(self) -> int:
+        try:
+            return int(self._held_path().read_text())
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _hold(self, generation: int) -> None:
+        """Remember the highest generation held (written beside the gallery, owned like it)."""
+        path = self._held_path()
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        owned_like(fd, self.path)
+        with os.fdopen(fd, "w") as f:
+            f.write(str(generation))
+        os.replace(tmp, path)
 
     def _save(self) -> None:
-        plain = json.dumps({"entries": [e.to_json() for e in self.entries.values()]}).encode()
+        generation = self.generation + 1
+        plain = json.dumps({"generation": generation, "entries": [e.to_json() for e in self.entries.values()]}).encode()
         nonce = secrets.token_bytes(12)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -128,6 +174,8 @@ class GalleryStore:
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
         self._stamp = self._file_stamp()
+        self.generation = generation
+        self._hold(generation)
         self.version += 1
 
     def enroll(self, ref: str, list_: str, basis: str, expires: datetime, vectors: np.ndarray) -> Entry:

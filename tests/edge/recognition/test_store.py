@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from gallery_testkit import T0, unit
+from gallery_testkit import KEY, T0, unit
 
 from footfall.edge.recognition.audit import ref_tag
 from footfall.edge.recognition.matcher import Matcher, TrackVotes
@@ -122,3 +122,28 @@ def test_agreement_over_frames_and_feedback_raises_the_threshold(env):
         s.raise_threshold("vip-1", 0.5)
     assert s.entries["vip-1"].threshold == 0.65 and matcher.best(look) is None
     assert ref_tag(bytes(range(32)), "vip-1") == audit.entries("vip-1")[0]["ref_tag"]
+
+
+def test_a_stale_copy_distributed_after_an_unenroll_is_refused(env):
+    """The controller's old blob copied back over a unit's gallery would bring a removed person back."""
+    tmp, clock, audit, store = env
+    rng = np.random.default_rng(7)
+    s = store()
+    s.enroll("vip-0012", "vip", "CONSENT-7", T0 + timedelta(days=30), unit(rng))
+    s.enroll("vip-0013", "vip", "CONSENT-8", T0 + timedelta(days=30), unit(rng))
+    stale = (tmp / "gallery.enc").read_bytes()  # fetched to the controller before the unenroll
+    assert s.unenroll("vip-0012")
+    current = (tmp / "gallery.enc").read_bytes()
+
+    (tmp / "gallery.enc").write_bytes(stale)  # the playbook distributes the old copy
+    with pytest.raises(GalleryError, match="generation 2 is older than generation 3 this unit held: a stale copy"):
+        store()
+    running = GalleryStore(tmp / "gallery.enc", KEY, audit, now=clock, strict=False)  # the service
+    assert running.entries == {} and "stale copy" in running.problem  # nobody recognised, counting goes on
+
+    (tmp / "gallery.enc").write_bytes(current)  # the current gallery distributed: taken up on the next reload
+    assert running.refresh() and set(running.entries) == {"vip-0013"} and running.problem is None
+    other_unit = tmp / "unit-b"  # a unit that never held a newer one takes any copy
+    other_unit.mkdir()
+    (other_unit / "gallery.enc").write_bytes(stale)
+    assert set(GalleryStore(other_unit / "gallery.enc", KEY, audit).entries) == {"vip-0012", "vip-0013"}
