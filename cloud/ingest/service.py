@@ -61,7 +61,7 @@ class Ingest:
         if any(s.alert_webhooks for s in cfg.sites):
             from footfall.cloud.alerts.webhook import Forwarder
 
-            self.forwarder = Forwarder(sites)
+            self.forwarder = Forwarder(sites, cfg.state_dir / "webhooks.sqlite")
         self.handler = Handler(self.state, sites, self._park, owner(cfg.shard),
                                on_alert=self.forwarder.submit if self.forwarder else None)
         self.client.on_connect = self._on_connect

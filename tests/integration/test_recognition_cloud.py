@@ -3,6 +3,7 @@ only), forwarded to the site's webhooks, and shown only to the role each list is
 from __future__ import annotations
 
 import json
+import time
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,7 +63,7 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
                    "alert_webhooks": {"vip": f"{url}/crm", "watchlist": f"{url}/security"}}],
         "state_dir": str(tmp_path)})
     sites = {s.id: s for s in cfg.sites}
-    forwarder = Forwarder(sites)
+    forwarder = Forwarder(sites, tmp_path / "webhooks.sqlite")
     handler = Handler(IngestState(tmp_path / "ingest.sqlite"), sites, lambda b: None,
                       clock=lambda: (T0 + timedelta(hours=3)).timestamp(), on_alert=forwarder.submit)
     messages = [
@@ -132,3 +133,40 @@ def test_alerts_stored_forwarded_and_shown_only_to_their_role(influx, receiver, 
     (first,) = [r for r in store["rows"] if r["start"] == "2026-11-23T10:00:00+01:00"]
     assert first["staff_hours"] == 0.5 and first["visitors_in"] == 0 and first["visitors_per_staff_hour"] is None
     assert first["wait_for_staff_mean_s"] == 10.0 and first["left_before_staff_came"] == 2
+
+
+def test_an_alert_waits_for_a_receiver_that_is_down_through_a_restart(tmp_path):
+    """The security desk's receiver is down; the ingest restarts meanwhile; the alert still arrives, once."""
+    from footfall.cloud.config import Site
+    from footfall.devserver.services import free_port
+
+    port = free_port()
+    site = Site.model_validate({"id": "mall", "timezone": "UTC",
+                                "alert_webhooks": {"watchlist": f"http://127.0.0.1:{port}/security"}})
+    alert = AlertMessage(**env(("door", 1)), list="watchlist", entry="w-0042", seen_at=T0, score=0.7)
+    first = Forwarder({"mall": site}, tmp_path / "webhooks.sqlite", backoff_s=3600)
+    assert first.submit(alert) and first.submit(alert)  # a redelivered alert is queued once
+    deadline = time.monotonic() + 10
+    while first._failing == set() and time.monotonic() < deadline:  # its first try was refused
+        time.sleep(0.02)
+    assert first._failing and first.pending() == 1
+
+    got = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        again = Forwarder({"mall": site}, tmp_path / "webhooks.sqlite")  # the restarted ingest's
+        assert again.drain(10)
+    finally:
+        server.shutdown()
+    assert [(b["ref"], b["human_confirmation_required"]) for b in got] == [("w-0042", True)]
