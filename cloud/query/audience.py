@@ -13,6 +13,7 @@ from .intervals import TimeRange
 from .kanon import k_count, k_ratio
 from .privacy import K, SUPPRESSED
 from .series import sums, table
+from .displays import per_display
 from .sites import Directory
 
 AGE_KEYS = [*AGE_BANDS, "unknown"]
@@ -89,12 +90,4 @@ FIELDS = [*REACTIONS, "look_s_sum"]
 
 
 def display_reactions(d: Directory, site_id: str, r: TimeRange, interval: str) -> dict:
-    d.site(site_id)
-    per = sums(d.db, "footfall_reactions", FIELDS, f"site = {lit(site_id)}", r, interval, by=("device", "display"))
-    out = []
-    for (device, display), cells in sorted(per.items()):
-        rows = table(cells, r, interval, FIELDS)
-        tot = {f: sum(row[f] for row in rows) for f in FIELDS}
-        out.append({"device": device, "display": display, "total": _reaction_figures(tot),
-                    "rows": [{"start": row["start"], **_reaction_figures(row)} for row in rows]})
-    return {"site": site_id, "displays": out}
+    return per_display(d, site_id, "footfall_reactions", FIELDS, _reaction_figures, r, interval)

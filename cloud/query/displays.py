@@ -1,6 +1,8 @@
 """Display attention: passers, viewers, the share who looked and how long."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .influxql import lit
 from .intervals import TimeRange
 from .kanon import k_count, k_ratio
@@ -16,13 +18,19 @@ def _figures(row: dict) -> dict:
             "attention_rate": k_ratio(v / p if p else None, v), "look_mean_s": k_ratio(row["look_s_sum"] / v if v else None, v, 1)}
 
 
-def displays(d: Directory, site_id: str, r: TimeRange, interval: str) -> dict:
+def per_display(d: Directory, site_id: str, measurement: str, fields: list[str], figures: Callable[[dict], dict],
+                r: TimeRange, interval: str) -> dict:
+    """Each display of the site: `figures` of its range total and of every interval of `measurement`'s fields."""
     d.site(site_id)
-    per = sums(d.db, "footfall_display", FIELDS, f"site = {lit(site_id)}", r, interval, by=("device", "display"))
+    per = sums(d.db, measurement, fields, f"site = {lit(site_id)}", r, interval, by=("device", "display"))
     out = []
     for (device, display), cells in sorted(per.items()):
-        rows = table(cells, r, interval, FIELDS)
-        tot = {f: sum(row[f] for row in rows) for f in FIELDS}
-        out.append({"device": device, "display": display, "total": _figures(tot),
-                    "rows": [{"start": row["start"], **_figures(row)} for row in rows]})
+        rows = table(cells, r, interval, fields)
+        tot = {f: sum(row[f] for row in rows) for f in fields}
+        out.append({"device": device, "display": display, "total": figures(tot),
+                    "rows": [{"start": row["start"], **figures(row)} for row in rows]})
     return {"site": site_id, "displays": out}
+
+
+def displays(d: Directory, site_id: str, r: TimeRange, interval: str) -> dict:
+    return per_display(d, site_id, "footfall_display", FIELDS, _figures, r, interval)
