@@ -152,12 +152,17 @@ class GalleryStore:
 
     def _hold(self, generation: int) -> None:
         """Remember the highest generation held (written beside the gallery, owned like it)."""
-        path = self._held_path()
+        self._write(self._held_path(), str(generation).encode())
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Whole or not at all (temp file, fsync, rename), 0600, owned like the gallery."""
         tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         owned_like(fd, self.path)
-        with os.fdopen(fd, "w") as f:
-            f.write(str(generation))
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
 
     def _save(self) -> None:
@@ -165,14 +170,7 @@ class GalleryStore:
         plain = json.dumps({"generation": generation, "entries": [e.to_json() for e in self.entries.values()]}).encode()
         nonce = secrets.token_bytes(12)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        owned_like(fd, self.path)
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + nonce + self._aead.encrypt(nonce, plain, MAGIC))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        self._write(self.path, MAGIC + nonce + self._aead.encrypt(nonce, plain, MAGIC))
         self._stamp = self._file_stamp()
         self.generation = generation
         self._hold(generation)
