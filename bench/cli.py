@@ -83,6 +83,7 @@ def placement(height_m, tilt_deg, hfov_deg, vfov_deg, resolution, start_m, end_m
 from .demo import main as demo  # noqa: E402 - one command per module
 
 from .evaluate import main as evaluate  # noqa: E402
+from .crossings import main as crossings  # noqa: E402
 
 from .heatmap import main as heatmap  # noqa: E402
 from .audience import main as audience  # noqa: E402
@@ -91,6 +92,7 @@ main.add_command(audience, "audience")
 main.add_command(demo, "demo")
 main.add_command(heatmap, "heatmap")
 main.add_command(evaluate, "evaluate")
+main.add_command(crossings, "crossings")
 
 from .recognition import main as recognition  # noqa: E402
 

@@ -149,7 +149,11 @@ class PersonDetector(Strict):
 
 class Detector(Strict):
     model: Literal["full_range", "short_range"] = "full_range"
-    min_confidence: float = Field(default=0.6, gt=0, lt=1)
+    min_confidence: float = Field(default=0.6, gt=0, lt=1, description="a face scoring this starts a track")
+    follow_confidence: float | None = Field(default=0.4, gt=0, lt=1, description=(
+        "faces down to this score carry a track on, and a run of them starts one once a face of it reaches "
+        "min_confidence (ByteTrack's second threshold: a small or half-hidden face scores lower); none: "
+        "min_confidence alone"))
     min_face_px: int = Field(default=20, ge=8, le=1024)
     threads: int = Field(default=1, ge=1, le=8)
     far_regions: list[Region] = Field(default_factory=list, max_length=4, description=(
@@ -159,6 +163,12 @@ class Detector(Strict):
         "run the far-region pass on every n-th frame; above 1 the tracker sees far faces only now and then and "
         "confirms fewer of them (measured in docs/benchmarks.md), so keep 1 unless the CPU cannot"))
     person: PersonDetector = PersonDetector()
+
+    @model_validator(mode="after")
+    def _follow_below_start(self) -> "Detector":
+        if self.follow_confidence is not None and self.follow_confidence > self.min_confidence:
+            raise ValueError("follow_confidence: at most min_confidence (it continues tracks, it does not start them)")
+        return self
 
     @field_validator("far_regions")
     @classmethod

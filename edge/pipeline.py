@@ -56,7 +56,8 @@ class EdgePipeline:
         self.person_mode = d.person.enabled
         # person mode at privacy level `counts` needs no face at all: bodies count, and no code is ever made
         faces = not self.person_mode or cfg.privacy.level != "counts"
-        self.detector = BlazeFace(d.model, d.min_confidence, d.min_face_px, d.threads) if faces else None
+        # faces down to the follow threshold reach the tracker; only one over min_confidence starts a track
+        self.detector = BlazeFace(d.model, d.follow_confidence or d.min_confidence, d.min_face_px, d.threads) if faces else None
         self.events = EventAggregator(cfg)
         self.times = StageTimes()
         self.discarded_tracks = 0
@@ -82,7 +83,7 @@ class EdgePipeline:
                 self.gallery = DeviceGallery()
         # a walker hidden for a moment is joined by motion, and by appearance where embeddings are allowed
         appearance = Appearance(self.embedder.of_track, self.embedder.of_face) if self.embedder else None
-        self.tracker = FaceTracker(fps=cfg.camera.fps, appearance=appearance)
+        self.tracker = FaceTracker(fps=cfg.camera.fps, appearance=appearance, start_score=d.min_confidence)
         if self.person_mode:
             self._init_person_mode()
         self.audience = None

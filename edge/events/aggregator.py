@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import numpy as np
+
 from footfall.edge.config import EdgeConfig
 from footfall.edge.embed.quality import geometry_score
 from footfall.edge.heatmap.accumulate import FloorAccumulator
@@ -13,11 +15,8 @@ from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPres
 
 from .geometry import CountingLine, Zone
 from .staff_waits import StaffWaits
+from .unseen import INFER_BAND, INFER_TRAVEL, SameWalker, vanished_at
 
-# A track first seen just past a line (its face was hidden or turned away while it crossed) that then walks on away
-# from the line crossed it unseen: counted when it finishes, as a low-confidence crossing.
-INFER_BAND = 0.12  # first seen at most this far past the line (normalised image distance)
-INFER_TRAVEL = 0.15  # and then at least this much farther away from it
 # A step over the line and back (before the interval is sent) counts neither way when it came back within
 # RETRACT_S, or never went further past the line than HESITATE_DEPTH however long it stood there: someone who
 # hesitates on the line and pauses before turning back. Walkers who really cross and come back go further.
@@ -43,6 +42,8 @@ class _TrackState:
     looked_s: float = 0.0
     displays: set[str] = field(default_factory=set)
     depth: dict[str, float] = field(default_factory=dict)  # line -> farthest past it since its last crossing
+    span: list = field(default_factory=lambda: [float("inf"), float("-inf")])  # first and last detection ts
+    face_w: float = 0.0  # last detected face height over the image width (the size of "the same place" on a line)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class EventAggregator:
     def __init__(self, cfg: EdgeConfig):
         self.cfg = cfg
         self.lines = [CountingLine(l.id, l.a, l.b) for l in cfg.lines]
+        self.line_by_id = {line.id: line for line in self.lines}
+        self.same_walker = SameWalker()
+        self.size = (1, 1)  # the frames' width and height, for finished tracks' pixel paths
         self.zones = [Zone(z.id, z.polygon) for z in cfg.zones]
         self.display_zone = {d.id: d.zone for d in cfg.displays}
         self.interval_s = cfg.interval_s
@@ -118,7 +122,7 @@ class EventAggregator:
 
     def update(self, tracks: Tracks) -> None:
         frame = tracks.frame
-        w, h = frame.size
+        w, h = self.size = frame.size
         ts = frame.ts
         dt = 0.0 if self.last_ts is None else min(ts - self.last_ts, 1.0)
         self.last_ts = ts
@@ -151,12 +155,14 @@ class EventAggregator:
                 st.first = (t.origin[0] / w, t.origin[1] / h) if t.origin is not None else p
             if t.detected:
                 st.last = p
+                st.span[0], st.span[1] = min(st.span[0], ts), ts
+                st.face_w = float(t.box[3] - t.box[1]) / w
                 for line in self.lines:
                     side = line.side(p)
                     prev = st.sides.get(line.id, 0)
                     if side != 0:
                         if prev != 0 and side != prev and line.within_extent(p):
-                            self._cross(st, line.id, "in" if side > 0 else "out", ts)
+                            self._cross(st, line.id, "in" if side > 0 else "out", ts, p)
                             st.depth[line.id] = 0.0
                         st.sides[line.id] = side
                         st.depth[line.id] = max(st.depth.get(line.id, 0.0), abs(line.signed_distance(p)))
@@ -195,7 +201,9 @@ class EventAggregator:
             z["occ_sum"] += n
             z["frames"] += 1
 
-    def _cross(self, st: _TrackState, line: str, direction: str, ts: float) -> None:
+    def _cross(self, st: _TrackState, line: str, direction: str, ts: float, at, crossed_at: float | None = None) -> None:
+        """at: where on the line (normalised) and crossed_at: when (ts unless inferred later), for telling one
+        walker's two tracks from two walkers."""
         iv = self.current
         last = st.crossings[-1] if st.crossings else None
         if (last and last[0] == line and last[1] != direction and last[3] == iv.start
@@ -203,8 +211,10 @@ class EventAggregator:
             # stepped over and back: withdraw the crossing, count nothing
             iv.lines[line][0 if last[1] == "in" else 1] -= 1
             st.crossings.pop()
+            self.same_walker.withdraw(line, st)
             self.crossings["withdrawn"] += 1
             return
+        self.same_walker.add(self.line_by_id[line], direction, ts if crossed_at is None else crossed_at, at, st.face_w, st)
         iv.lines[line][0 if direction == "in" else 1] += 1
         st.crossings.append((line, direction, ts, iv.start))
         self.crossings["counted"] += 1
@@ -250,14 +260,17 @@ class EventAggregator:
         for zone_id in list(st.inside):
             self._exit(st, zone_id, ft.last_ts)
         if self.infer_unseen:
-            self._infer_unseen_crossings(st, ft.last_ts)
+            self._infer_unseen_crossings(st, ft)
         zone = max(st.zone_time, key=st.zone_time.get) if st.zone_time else None
         line, direction = st.crossings[-1][:2] if st.crossings else (None, None)
         return Visit(ft.id, ft.first_ts, ft.last_ts, zone, direction, line, round(st.looked_s, 2) if st.displays else None)
 
-    def _infer_unseen_crossings(self, st: _TrackState, ts: float) -> None:
+    def _infer_unseen_crossings(self, st: _TrackState, ft: FinishedTrack) -> None:
+        """Crossings made while the face was hidden (edge/events/unseen.py), each counted once per walker."""
         if st.first is None or st.last is None:
             return
+        w, h = self.size
+        path = ft.path[:, :3] / np.array([1.0, w, h]) if len(ft.path) else None
         for line in self.lines:
             if any(c[0] == line.id for c in st.crossings):
                 continue
@@ -266,8 +279,12 @@ class EventAggregator:
             d0, d1 = line.signed_distance(st.first), line.signed_distance(st.last)
             if (side and line.side(st.last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
                     and line.within_extent(st.first)):
+                found = ("in" if side > 0 else "out"), st.span[0], st.first
+            else:
+                found = vanished_at(line, path) if path is not None else None
+            if found and not self.same_walker.counted(line, *found, st):
                 st.uncertain = True
-                self._cross(st, line.id, "in" if side > 0 else "out", ts)
+                self._cross(st, line.id, found[0], ft.last_ts, found[2], found[1])
 
     def count_visitor(self, returning: bool) -> None:
         if returning:

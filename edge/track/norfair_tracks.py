@@ -65,6 +65,9 @@ class NorfairTracks:
         return {id(o.last_detection): self.reid.kind(o) for o in initialising
                 if id(o) not in present and self.reid.kind(o)}
 
+    def _reportable(self, obj) -> bool:
+        return True
+
     def _tracks(self, frame: Frame, joins: dict[int, str], report: Callable) -> Tracks:
         """The frame's live tracks, each made by report(obj, det, new, origin, joined) (None for a detection of
         this frame's), and the tracks that finished."""
@@ -73,7 +76,7 @@ class NorfairTracks:
             if obj.id is None:  # still initialising: not a track yet
                 continue
             known.add(obj.id)
-            if obj.hit_counter < 0:  # hidden: kept only as a ReID candidate
+            if obj.hit_counter < 0 or not self._reportable(obj):  # hidden: kept only as a ReID candidate
                 continue
             det = obj.last_detection
             new = obj.id not in self._seen

@@ -54,8 +54,11 @@ class _DetRef:
 
 class FaceTracker(NorfairTracks):
     def __init__(self, fps: float, max_lost_s: float = 1.0, min_hits: int = 3, max_distance: float = 0.8,
-                 reid_s: float = 3.0, appearance: Appearance | None = None):
+                 reid_s: float = 3.0, appearance: Appearance | None = None, start_score: float = 0.0):
+        """start_score: a track is reported once one of its faces scored this; weaker faces only carry it on
+        (detections come down to the detector's lower, follow threshold)."""
         self.reid = ReId(fps, appearance)
+        self.start_score = start_score
         super().__init__(
             distance_function=self.reid.iou_distance,  # 1 - IoU of the predicted and detected boxes
             distance_threshold=max_distance,
@@ -77,6 +80,10 @@ class FaceTracker(NorfairTracks):
         initialising = self._initialising()
         self._tracker.update(detections=dets)
         joins = self._updated(initialising)
+        for obj in self._tracker.tracked_objects:
+            det = obj.last_detection
+            if det.data.frame == self._frame_no and det.scores[0] >= self.start_score:
+                obj.footfall_started = True
 
         def report(obj, det, new, origin, joined) -> TrackedFace:
             if det.data.frame == self._frame_no:
@@ -86,3 +93,6 @@ class FaceTracker(NorfairTracks):
             return TrackedFace(obj.id, "lost", obj.estimate.reshape(4).astype(np.float32), None, 0.0, origin, joined)
 
         return self._tracks(detections.frame, joins, report)
+
+    def _reportable(self, obj) -> bool:
+        return getattr(obj, "footfall_started", False)

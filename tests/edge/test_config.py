@@ -46,6 +46,11 @@ def test_geometry_checks(tmp_path):
                                         "zones:\n  - {id: door, polygon: [[0, 0], [1, 0], [1, 1]]}\n"))
 
 
+def test_follow_threshold_is_below_the_start_threshold(tmp_path):
+    with pytest.raises(ConfigError, match="7: detector: follow_confidence: at most min_confidence"):
+        load(write(tmp_path, MINIMAL + "detector: {min_confidence: 0.5, follow_confidence: 0.7}\n"))
+
+
 def test_bad_timezone(tmp_path):
     with pytest.raises(ConfigError, match="4: timezone: unknown time zone"):
         load(write(tmp_path, MINIMAL.replace("Europe/Berlin", "Europe/Atlantis")))

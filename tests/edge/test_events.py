@@ -170,3 +170,56 @@ def test_staff_leave_the_counts_and_waits_are_measured():
     # customer 1 (on the floor from 121.0) was reached when staff 2 counted as staff (122); 3 at once; 4 after 3 s
     assert floor.staff_wait_n == 3 and floor.staff_wait_s_sum == pytest.approx(1.0 + 0.0 + 3.0)
     assert floor.unattended == 1
+
+
+def walk(agg, tid, ys, t0, dt=0.1, x=0.5):
+    """Feed one track's detections and return its FinishedTrack (path in pixels, as the tracker makes it)."""
+    for i, y in enumerate(ys):
+        feed(agg, t0 + i * dt, [face(tid, y, x=x)])
+    return FinishedTrack(tid, t0, t0 + (len(ys) - 1) * dt,
+                         np.array([(t0 + i * dt, x * W, y * H, 40.0) for i, y in enumerate(ys)]))
+
+
+def test_a_walker_hidden_just_short_of_the_line_crossed_it_unseen():
+    agg = EventAggregator(cfg())
+    track = walk(agg, 1, [0.2 + 0.03 * i for i in range(10)], 120.0)  # 0.3 per second, last seen at 0.47
+    feed(agg, 122.0, [])  # hidden behind the person in front from here on
+    assert agg.current.lines["door"] == [0, 0]
+    agg.finish(track)
+    assert agg.current.lines["door"] == [1, 0] and agg.crossings["uncertain"] == 1
+
+
+def test_a_walker_who_stops_short_of_the_line_and_vanishes_did_not_cross():
+    agg = EventAggregator(cfg())  # walks up, stands on the near side 1 s (hesitates), turns away and goes back
+    track = walk(agg, 1, [0.2 + 0.04 * i for i in range(7)] + [0.45] * 10, 120.0)
+    agg.finish(track)
+    far = walk(agg, 2, [0.2 + 0.03 * i for i in range(6)], 130.0)  # vanished far from the line: not counted either
+    agg.finish(far)
+    assert agg.current.lines["door"] == [0, 0]
+
+
+def test_one_walker_in_two_tracks_counts_once_and_a_tailgater_counts_too():
+    agg = EventAggregator(cfg())
+    before = walk(agg, 1, [0.2 + 0.03 * i for i in range(10)], 120.0)  # vanishes at 0.47
+    after = walk(agg, 2, [0.53 + 0.03 * i for i in range(10)], 121.2)  # reappears past the line, not joined
+    agg.finish(after)
+    agg.finish(before)
+    assert agg.current.lines["door"] == [1, 0]
+    # a tailgater vanishes behind the leader, who is in view with them and crosses at the same spot: two walkers
+    agg = EventAggregator(cfg())
+    for i in range(10):
+        feed(agg, 120.0 + i * 0.1, [face(1, 0.35 + 0.03 * i), face(2, 0.2 + 0.03 * i)])
+    assert agg.current.lines["door"] == [1, 0]
+    agg.finish(FinishedTrack(2, 120.0, 120.9, np.array([(120.0 + i * 0.1, 500.0, (0.2 + 0.03 * i) * H, 40.0)
+                                                      for i in range(10)])))
+    assert agg.current.lines["door"] == [2, 0]
+
+
+def test_the_next_walker_through_the_same_spot_is_not_the_hidden_one():
+    agg = EventAggregator(cfg())
+    hidden = walk(agg, 1, [0.2 + 0.03 * i for i in range(10)], 120.0)  # vanishes at 0.47 at 120.9
+    nxt = walk(agg, 2, [0.25 + 0.03 * i for i in range(20)], 121.0)  # in from the door behind, crosses at ~121.9
+    assert agg.current.lines["door"] == [1, 0]
+    agg.finish(hidden)
+    agg.finish(nxt)
+    assert agg.current.lines["door"] == [2, 0]

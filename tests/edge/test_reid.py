@@ -96,3 +96,18 @@ def test_a_track_found_again_at_the_last_moment_lives_on_while_detected():
     assert len(ids_of_person_1(frames)) == 1
     finished = [ft for tr in frames for ft in tr.finished]
     assert len(finished) == 1
+
+
+def test_weak_faces_carry_a_track_but_never_start_one():
+    """ByteTrack's two thresholds: a face scoring under the start score (small, half hidden) continues a track that a
+    strong face started, and a run of weak faces alone (a pattern on a shirt) is never reported."""
+    tracker = FaceTracker(FPS, start_score=0.6)
+    reported = []
+    for i in range(30):
+        t = i / FPS
+        d = detections(t, [(1, 400, 150 + 10 * i, 50), (2, 1000, 300, 50)])
+        scores = np.array([0.9 if i < 5 else 0.4, 0.4], np.float32)  # 1: strong, then weak; 2: weak throughout
+        tracks = tracker.update(Detections(d.frame, d.boxes, scores, d.keypoints))
+        reported.append({int(f.keypoints[0, 0]) for f in tracks.live if f.keypoints is not None})
+    assert all(seen == {1} for seen in reported[3:])  # person 1 from confirmation to the end, in one track
+    assert tracker.tracks_started == 1

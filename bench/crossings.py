@@ -1,0 +1,111 @@
+"""Crossing by crossing: which of a scene's line crossings a unit counted, missed, or counted that never happened.
+
+`evaluate` compares totals, where a miss and a false count cancel. This replays each device's video through the edge
+pipeline (as `footfall-edge replay` does), logs every crossing the events stage counts (with the time it was made,
+or for one inferred after the walk, the time it was estimated at; withdrawn step-backs dropped) and pairs them with
+truth.json's crossings of the same line and direction, nearest in time within [-1.5 s, +4 s].
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from footfall.edge.app import file_start_ts
+from footfall.edge.capture.sources import OpenCvSource
+from footfall.edge.config import load as load_edge_config
+from footfall.edge.pipeline import EdgePipeline
+
+EARLY_S, LATE_S = 1.5, 4.0
+
+
+def counted_crossings(scene: Path, device: str) -> list[dict]:
+    """Every crossing the unit counted on the device's video, in order: line, direction, ts."""
+    cfg = load_edge_config(scene / f"{device}.yaml")
+    pipeline = EdgePipeline(cfg, cfg.read_site_secret())
+    events = pipeline.events
+    log: list[dict] = []
+    cross = events._cross
+
+    def logged(st, line, direction, ts, at, crossed_at=None):
+        withdrawn = events.crossings["withdrawn"]
+        cross(st, line, direction, ts, at, crossed_at)
+        if events.crossings["withdrawn"] > withdrawn:  # a step back: the track's last crossing is taken back
+            mine = [e for e in log if e["track"] is st and e["line"] == line]
+            log.remove(mine[-1])
+        else:
+            log.append({"track": st, "line": line, "direction": direction, "ts": crossed_at or ts,
+                        "inferred": crossed_at is not None})
+
+    events._cross = logged
+    video = scene / f"{device}.mp4"
+    src = OpenCvSource(str(video), fps=cfg.camera.fps, start_ts=file_start_ts(video))
+    last = None
+    for frame in src.frames():
+        pipeline.process(frame)
+        last = frame
+    src.close()
+    if last is not None:
+        pipeline.close(last)
+    return [{k: v for k, v in e.items() if k != "track"} for e in log]
+
+
+def match(truth: list[dict], counted: list[dict], start: float) -> dict:
+    """Greedy pairing in truth order; times relative to the scene start."""
+    used: set[int] = set()
+    missed = []
+    for c in sorted(truth, key=lambda c: c["t"]):
+        near = [(abs(e["ts"] - c["t"]), i) for i, e in enumerate(counted) if i not in used
+                and e["line"] == c["line"] and e["direction"] == c["direction"]
+                and c["t"] - EARLY_S <= e["ts"] <= c["t"] + LATE_S]
+        if near:
+            used.add(min(near)[1])
+        else:
+            missed.append({"visitor": c["visitor"], "trip": c["trip"], "direction": c["direction"],
+                           "t": round(c["t"] - start, 2), "hidden": c["hidden"]})
+    extra = [{"direction": e["direction"], "t": round(e["ts"] - start, 2), "inferred": e["inferred"]}
+             for i, e in enumerate(counted) if i not in used]
+    out = {}
+    for d in ("in", "out"):
+        out[d] = {"truth": sum(c["direction"] == d for c in truth), "counted": sum(e["direction"] == d for e in counted),
+                  "missed": sum(m["direction"] == d for m in missed), "extra": sum(e["direction"] == d for e in extra)}
+    return {**out, "inferred": sum(e["inferred"] for e in counted), "missed_crossings": missed,
+            "extra_crossings": extra}
+
+
+def scene_crossings(scene: Path, devices: list[str] | None = None) -> dict:
+    truth = json.loads((scene / "truth.json").read_text())
+    result = {}
+    for device, dev in truth["devices"].items():
+        if dev["crossings"] and (not devices or device in devices):
+            result[device] = match(dev["crossings"], counted_crossings(scene, device), truth["start"])
+    total = {k: sum(r["in"][k] for r in result.values()) for k in ("truth", "counted", "missed", "extra")}
+    return {"scene": str(scene), "devices": result, "in": {
+        **total, "recall": round(1 - total["missed"] / total["truth"], 4) if total["truth"] else None,
+        "precision": round(1 - total["extra"] / total["counted"], 4) if total["counted"] else None}}
+
+
+@click.command()
+@click.option("--scene", "scenes", type=click.Path(exists=True, file_okay=False, path_type=Path), multiple=True,
+              required=True, help="a rendered scene directory (repeat for several)")
+@click.option("--device", "devices", multiple=True, help="only these devices (default: every one with a line)")
+@click.option("--json", "as_json", is_flag=True)
+def main(scenes: tuple[Path, ...], devices: tuple[str, ...], as_json: bool) -> None:
+    """Crossings counted, missed and counted in error, one by one, against a scene's truth."""
+    results = [scene_crossings(s, list(devices)) for s in scenes]
+    if as_json:
+        click.echo(json.dumps(results if len(results) > 1 else results[0], indent=2))
+        return
+    for r in results:
+        click.echo(f"{r['scene']}: in {r['in']['counted']} counted of {r['in']['truth']}, {r['in']['missed']} missed, "
+                   f"{r['in']['extra']} in error (recall {r['in']['recall']}, precision {r['in']['precision']})")
+        for device, d in r["devices"].items():
+            click.echo(f"  {device}: in {d['in']['counted']}/{d['in']['truth']} out {d['out']['counted']}/"
+                       f"{d['out']['truth']}, {d['inferred']} inferred")
+            for m in d["missed_crossings"]:
+                if m["direction"] == "in":
+                    click.echo(f"    missed in: {m['visitor']} trip {m['trip']} at {m['t']} s"
+                               f"{' (face hidden on the line)' if m['hidden'] else ''}")
+            for e in d["extra_crossings"]:
+                click.echo(f"    in error: {e['direction']} at {e['t']} s{' (inferred)' if e['inferred'] else ''}")

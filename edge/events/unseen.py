@@ -1,0 +1,104 @@
+"""Crossings nobody saw: a walker whose face was hidden (the person in front, a turned head) just as they reached the
+line. Decided when the track finishes, from its path, and counted with low confidence (health).
+
+Two shapes: a track first seen just past a line that then walks on away from it, and a track that walked steadily
+towards a line and vanished just short of it (`vanished_at`). Someone who hesitates slows and
+stands before turning back, so only a walker still moving at a walking pace when last seen counts.
+
+The same walker can leave both halves: one track vanishes before the line, another (not joined to it) appears
+past it. `SameWalker` keeps them from counting twice: two crossings of a line in the same direction, close in time
+and place, by two tracks of which the second starts after the first ended and no farther back, are one person.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .geometry import CountingLine
+
+INFER_BAND = 0.12  # first seen, or last seen, at most this far from the line (normalised image distance)
+INFER_TRAVEL = 0.15  # first seen past it: then walked at least this much farther away
+FIT_S = 0.6  # the walking velocity is fitted over the track's last detections within this many seconds
+MIN_FIT_POINTS = 4
+MIN_SPEED = 0.08  # normalised image distance per second towards the line: walking, not standing or swaying
+REACH_S = 1.0  # at that speed the line was at most this far ahead when the face vanished
+MIN_WALK = 0.10  # and the track had walked at least this far towards the line
+SAME_S = 2.0  # a crossing this close in time to another track's, in the same place, may be the same walker
+SAME_FACES = 1.0  # "the same place": within this many face heights along the line
+STEP_BACK = 0.05  # a walker's next track starts no farther back than this from where the last one ended
+
+
+def end_velocity(path: np.ndarray) -> np.ndarray | None:
+    """Least-squares velocity (dx/dt, dy/dt) of a (K, 3) ts, x, y path over its last FIT_S seconds."""
+    tail = path[path[:, 0] >= path[-1, 0] - FIT_S]
+    if len(tail) < MIN_FIT_POINTS or np.ptp(tail[:, 0]) <= 0:
+        return None
+    t = tail[:, 0] - tail[:, 0].mean()
+    return (t[:, None] * (tail[:, 1:3] - tail[:, 1:3].mean(axis=0))).sum(axis=0) / (t ** 2).sum()
+
+
+def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.ndarray] | None:
+    """(direction, estimated crossing time, point on the line) for a track (ts, x, y normalised) that walked towards
+    the line and was last seen just short of it; None otherwise."""
+    v = end_velocity(path)
+    if v is None:
+        return None
+    first, last = path[0, 1:3], path[-1, 1:3]
+    d0, d1 = line.signed_distance(first), line.signed_distance(last)
+    speed = float(line.dir[0] * v[1] - line.dir[1] * v[0])  # rate of change of the signed distance
+    if d1 == 0 or d1 * speed >= 0 or abs(speed) < MIN_SPEED or np.sign(d0) != np.sign(d1):
+        return None
+    reach = abs(d1) / abs(speed)
+    if reach > REACH_S or abs(d1) > INFER_BAND or abs(d0) - abs(d1) < MIN_WALK:
+        return None
+    at = last + v * reach
+    if not line.within_extent(at):
+        return None
+    return ("in" if d1 < 0 else "out"), float(path[-1, 0] + reach), at
+
+
+@dataclass
+class _Crossing:
+    ts: float
+    line: str
+    direction: str
+    along: float  # where on the line, normalised image distance from its start
+    reach: float  # SAME_FACES face heights, normalised like `along`
+    track: object  # the track's state: span [first, last detection ts], first and last point (updated while it lives)
+
+
+def continues(earlier, later, line: CountingLine, direction: str) -> bool:
+    """`later` could be `earlier` walking on: it was first seen after `earlier` was last seen, no farther back."""
+    if earlier.span[1] >= later.span[0]:
+        return False  # in view together: two people
+    ahead = 1.0 if direction == "in" else -1.0
+    return ahead * (line.signed_distance(later.first) - line.signed_distance(earlier.last)) >= -STEP_BACK
+
+
+class SameWalker:
+    """Recent crossings (seen or inferred) of every track, to tell a second half of one walker from another one."""
+
+    KEEP_S = 60.0
+
+    def __init__(self):
+        self._recent: list[_Crossing] = []
+
+    def add(self, line: CountingLine, direction: str, ts: float, at, face_h: float, track) -> None:
+        self._recent = [c for c in self._recent if c.ts >= ts - self.KEEP_S]
+        along = float(np.dot(np.asarray(at, np.float64) - line.a, line.dir))
+        self._recent.append(_Crossing(ts, line.id, direction, along, SAME_FACES * face_h, track))
+
+    def withdraw(self, line: str, track) -> None:
+        for i in range(len(self._recent) - 1, -1, -1):
+            if self._recent[i].line == line and self._recent[i].track is track:
+                del self._recent[i]
+                return
+
+    def counted(self, line: CountingLine, direction: str, ts: float, at, track) -> bool:
+        """Another track, which this one continues or which continues this one, crossed here then: one walker."""
+        along = float(np.dot(np.asarray(at, np.float64) - line.a, line.dir))
+        return any(c.line == line.id and c.direction == direction and c.track is not track
+                   and abs(c.ts - ts) <= SAME_S and abs(c.along - along) <= c.reach
+                   and (continues(c.track, track, line, direction) or continues(track, c.track, line, direction))
+                   for c in self._recent)
