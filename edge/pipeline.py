@@ -13,6 +13,7 @@ from footfall.edge.capture.frame import Frame
 from footfall.edge.config import EdgeConfig
 from footfall.edge.detect.blazeface import VARIANTS, BlazeFace
 from footfall.edge.detect.detections import Detections
+from footfall.edge.embed.quality import identity_sighting
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
 from footfall.edge.track.reid import Appearance
 from footfall.edge.track.tracker import FaceTracker, Tracks
@@ -160,7 +161,7 @@ class EdgePipeline:
         t = time.perf_counter()
         if self.embedder is not None:
             for face in tracks.live:
-                if face.keypoints is not None:
+                if identity_sighting(face):
                     self.embedder.observe(face.id, tracks.frame.image, face.keypoints)
         out = self._recognise(tracks) if self.recognizer is not None else []
         for ft in tracks.finished:
@@ -235,7 +236,7 @@ class EdgePipeline:
         t = time.perf_counter()
         if faces is not None and self.embedder is not None:
             for face in faces.live:
-                if face.keypoints is not None:
+                if identity_sighting(face):
                     self.embedder.observe(face.id, faces.frame.image, face.keypoints)
             for ft in faces.finished:
                 body = self.attacher.body_of(ft.id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from footfall.edge.embed.quality import geometry_score, sharpness_score
+from footfall.edge.embed.quality import geometry_score, identity_sighting, sharpness_score
 from footfall.edge.events.aggregator import MIN_VIEW_S
 
 from .bands import age_band
@@ -95,7 +95,7 @@ class AudienceObserver:
         by_id = {t.id: t for t in tracks.live}
         if self.faceres is not None:
             for t in tracks.live:
-                if t.keypoints is not None and not self.is_staff(t.id):
+                if identity_sighting(t) and not self.is_staff(t.id):
                     self._keep(t.id, image, t.keypoints)
         if self.expression is not None:
             for track_id, display, dt in looks:
@@ -103,7 +103,7 @@ class AudienceObserver:
                 if t is None or self.is_staff(track_id):
                     continue
                 p = None
-                if t.keypoints is not None and geometry_score(t.keypoints) >= self.s.min_quality:
+                if identity_sighting(t) and geometry_score(t.keypoints) >= self.s.min_quality:
                     p = self.expression(face_box_crop(image, t.box))
                     self.runs["expression"] += 1
                 ta = self._tracks.setdefault(track_id, _TrackAudience())

@@ -8,6 +8,15 @@ from footfall.edge.detect.detections import LEFT_EYE, NOSE, RIGHT_EYE
 
 FULL_SIZE_EYE_PX = 40.0  # eye distance at which size stops mattering (~100 px faces)
 FULL_SHARPNESS = 150.0  # variance of the Laplacian of the aligned crop where blur stops mattering
+# Weaker detections carry a track (detector.follow_confidence) but give no identity, attribute or look at a display:
+# they are small, half hidden, turned, or no face at all (the back of a leaver's head scores 0.4-0.62 on the
+# rendered scenes).
+MIN_DETECTION_SCORE = 0.7
+
+
+def identity_sighting(face) -> bool:
+    """A tracked face (keypoints, score) whose crop may go to the embedder or the audience models."""
+    return face.keypoints is not None and face.score >= MIN_DETECTION_SCORE
 
 
 def geometry_score(keypoints: np.ndarray) -> float:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from footfall.edge.config import EdgeConfig
-from footfall.edge.embed.quality import geometry_score
+from footfall.edge.embed.quality import geometry_score, identity_sighting
 from footfall.edge.heatmap.accumulate import FloorAccumulator
 from footfall.edge.track.tracker import FinishedTrack, Tracks
 from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPresence, ZoneCount
@@ -182,7 +182,7 @@ class EventAggregator:
                     d = iv.displays[display]
                     d["passers"].add(t.id)
                     st.displays.add(display)
-                    if t.keypoints is not None and geometry_score(t.keypoints) >= LOOKING_FRONTAL:
+                    if identity_sighting(t) and geometry_score(t.keypoints) >= LOOKING_FRONTAL:
                         st.looked_s += dt
                         d["look_s"] += dt
                         self.looks.append((t.id, display, dt))

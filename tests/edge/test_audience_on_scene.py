@@ -21,8 +21,9 @@ pytestmark = pytest.mark.scene
 ROOT = Path(__file__).resolve().parents[2]
 ON = {"level": "site", "jurisdiction": "us", "audience": {"age_gender": True, "reactions": True}}
 # A rendered face is a scaled, blurred copy of its photo: an age this close to a band edge, or a gender probability
-# this close to the "unknown" threshold, may come out on either side in the video.
-EDGE_YEARS = 1.5
+# this close to the "unknown" threshold, may come out on either side in the video. One fixture face's sightings
+# alone give 24.4-27.1 years, its photo 27.2: which three sightings a track keeps moves the mean by 1-2 years.
+EDGE_YEARS = 2.5
 EDGE_P = 0.1
 
 
@@ -67,8 +68,13 @@ def test_per_band_counts_equal_the_model_on_each_visitors_photo(scene, replay_sc
     expected = photo_estimates(truth)
     age, gender = published(messages)
     visits = [m for m in messages if m["kind"] == "visits"]
-    # every visit counted once, and every visitor who showed a face made one visit
-    assert sum(age.values()) == sum(gender.values()) == len(visits) == len(faces)
+    coded = [m for m in visits if m.get("code")]
+    # every visit counted once, and every visitor who showed a face made one visit with a code; a leaver's walk
+    # out, seen as the back of a head, is a visit without a face: no code, and "unknown" in both
+    assert sum(age.values()) == sum(gender.values()) == len(visits) and len(coded) == len(faces)
+    faceless = Counter(unknown=len(visits) - len(coded))
+    assert age["unknown"] >= faceless["unknown"] and gender["unknown"] >= faceless["unknown"]
+    age, gender = age - faceless, gender - faceless
     assert matches(age, [expected[f][0] for f in faces]), (age, [expected[f][0] for f in faces])
     assert matches(gender, [expected[f][1] for f in faces]), (gender, [expected[f][1] for f in faces])
     # the tolerance is narrow: most visitors allow exactly one gender

@@ -41,6 +41,9 @@ def entrance(tmp_path_factory):
 def config_copy(scene: Path, tmp_path: Path, reverse: bool = False) -> Path:
     cfg = yaml.safe_load((scene / "entrance.yaml").read_text())
     cfg["outbox"]["dir"] = str(tmp_path / "state")
+    # these tests check the page and the acceptance flow against the crossings where a face is seen; the follow
+    # threshold sometimes also tracks a leaver's back of the head (a dark ellipse here), an out the tally cannot know
+    cfg["detector"]["follow_confidence"] = None
     if reverse:
         cfg["lines"] = [{**line, "a": line["b"], "b": line["a"]} for line in cfg["lines"]]
     tmp_path.mkdir(parents=True, exist_ok=True)
