@@ -68,7 +68,8 @@ def match(truth: list[dict], counted: list[dict], start: float) -> dict:
              for i, e in enumerate(counted) if i not in used]
     out = {}
     for d in ("in", "out"):
-        out[d] = {"truth": sum(c["direction"] == d for c in truth), "counted": sum(e["direction"] == d for e in counted),
+        out[d] = {"truth": sum(c["direction"] == d for c in truth),
+                  "counted": sum(e["direction"] == d for e in counted),
                   "missed": sum(m["direction"] == d for m in missed), "extra": sum(e["direction"] == d for e in extra)}
     return {**out, "inferred": sum(e["inferred"] for e in counted), "missed_crossings": missed,
             "extra_crossings": extra}

@@ -58,7 +58,8 @@ class EdgePipeline:
         # person mode at privacy level `counts` needs no face at all: bodies count, and no code is ever made
         faces = not self.person_mode or cfg.privacy.level != "counts"
         # faces down to the follow threshold reach the tracker; only one over min_confidence starts a track
-        self.detector = BlazeFace(d.model, d.follow_confidence or d.min_confidence, d.min_face_px, d.threads) if faces else None
+        threshold = d.follow_confidence or d.min_confidence
+        self.detector = BlazeFace(d.model, threshold, d.min_face_px, d.threads) if faces else None
         self.events = EventAggregator(cfg)
         self.times = StageTimes()
         self.discarded_tracks = 0

@@ -201,7 +201,8 @@ class EventAggregator:
             z["occ_sum"] += n
             z["frames"] += 1
 
-    def _cross(self, st: _TrackState, line: str, direction: str, ts: float, at, crossed_at: float | None = None) -> None:
+    def _cross(self, st: _TrackState, line: str, direction: str, ts: float, at,
+               crossed_at: float | None = None) -> None:
         """at: where on the line (normalised) and crossed_at: when (ts unless inferred later), for telling one
         walker's two tracks from two walkers."""
         iv = self.current
@@ -214,7 +215,8 @@ class EventAggregator:
             self.same_walker.withdraw(line, st)
             self.crossings["withdrawn"] += 1
             return
-        self.same_walker.add(self.line_by_id[line], direction, ts if crossed_at is None else crossed_at, at, st.face_w, st)
+        when = ts if crossed_at is None else crossed_at
+        self.same_walker.add(self.line_by_id[line], direction, when, at, st.face_w, st)
         iv.lines[line][0 if direction == "in" else 1] += 1
         st.crossings.append((line, direction, ts, iv.start))
         self.crossings["counted"] += 1
