@@ -8,6 +8,7 @@ assembled open-source baseline (MediaPipe face detection + supervision's ByteTra
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -217,6 +218,10 @@ def evaluate_scene(scene: Path, out: Path, baseline: bool = True, log=click.echo
 
     scene, out = scene.resolve(), out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # a re-run starts from empty servers and state: an earlier run's linked visitors, outbox numbers and points
+    # would otherwise mix into this run's figures (every visitor "returning", none new)
+    for state in ("services", "cloud-state", "edge-state"):
+        shutil.rmtree(out / state, ignore_errors=True)
     truth = json.loads((scene / "truth.json").read_text())
     site = scene_site(scene, truth)
     want = truth_figures(truth, site)
