@@ -66,6 +66,7 @@ class NorfairTracks:
                 if id(o) not in present and self.reid.kind(o)}
 
     def _reportable(self, obj) -> bool:
+        """Whether a confirmed object is a track yet (the face tracker waits for one strong face)."""
         return True
 
     def _tracks(self, frame: Frame, joins: dict[int, str], report: Callable) -> Tracks:
@@ -76,7 +77,7 @@ class NorfairTracks:
             if obj.id is None:  # still initialising: not a track yet
                 continue
             known.add(obj.id)
-            if obj.hit_counter < 0 or not self._reportable(obj):  # hidden: kept only as a ReID candidate
+            if obj.hit_counter < 0 or not self._reportable(obj):  # hidden (a ReID candidate), or weak faces only
                 continue
             det = obj.last_detection
             new = obj.id not in self._seen
