@@ -15,7 +15,7 @@ from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPres
 
 from .geometry import CountingLine, Zone
 from .staff_waits import StaffWaits
-from .unseen import INFER_BAND, INFER_TRAVEL, SameWalker, vanished_at
+from .unseen import SameWalker, appeared_past, vanished_at
 
 # A step over the line and back (before the interval is sent) counts neither way when it came back within
 # RETRACT_S, or never went further past the line than HESITATE_DEPTH however long it stood there: someone who
@@ -276,14 +276,9 @@ class EventAggregator:
         for line in self.lines:
             if any(c[0] == line.id for c in st.crossings):
                 continue
-            # first seen on the line itself (inside its hysteresis band): the side is where the walk went
-            side = line.side(st.first) or line.side(st.last)
-            d0, d1 = line.signed_distance(st.first), line.signed_distance(st.last)
-            if (side and line.side(st.last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
-                    and line.within_extent(st.first)):
-                found = ("in" if side > 0 else "out"), st.span[0], st.first
-            else:
-                found = vanished_at(line, path) if path is not None else None
+            found = appeared_past(line, st.first, st.last, st.span[0])
+            if found is None and path is not None:
+                found = vanished_at(line, path)
             if found and not self.same_walker.counted(line, *found, st):
                 st.uncertain = True
                 self._cross(st, line.id, found[0], ft.last_ts, found[2], found[1])

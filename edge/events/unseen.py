@@ -1,8 +1,8 @@
 """Crossings nobody saw: a walker whose face was hidden (the person in front, a turned head) just as they reached the
 line. Decided when the track finishes, from its path, and counted with low confidence (health).
 
-Two shapes: a track first seen just past a line that then walks on away from it, and a track that walked steadily
-towards a line and vanished just short of it (`vanished_at`). Someone who hesitates slows and stands before turning
+Two shapes: a track first seen just past a line that then walks on away from it (`appeared_past`), and a track that
+walked steadily towards a line and vanished just short of it (`vanished_at`). Someone who hesitates slows and stands before turning
 back, so only a walker still moving at a walking pace when last seen counts.
 
 The same walker can leave both halves: one track vanishes before the line, another (not joined to it) appears
@@ -38,6 +38,17 @@ def end_velocity(path: np.ndarray) -> np.ndarray | None:
     return (t[:, None] * (tail[:, 1:3] - tail[:, 1:3].mean(axis=0))).sum(axis=0) / (t ** 2).sum()
 
 
+def appeared_past(line: CountingLine, first, last, first_ts: float) -> tuple[str, float, object] | None:
+    """(direction, when, where) for a track first seen (`first`, normalised, at first_ts) just past the line, or on it
+    inside its hysteresis band, that then walked on away from it to `last`; None otherwise."""
+    side = line.side(first) or line.side(last)  # first seen on the line itself: the side is where the walk went
+    d0, d1 = line.signed_distance(first), line.signed_distance(last)
+    if (side and line.side(last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
+            and line.within_extent(first)):
+        return ("in" if side > 0 else "out"), first_ts, first
+    return None
+
+
 def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.ndarray] | None:
     """(direction, estimated crossing time, point on the line) for a track (ts, x, y normalised) that walked towards
     the line and was last seen just short of it; None otherwise."""
@@ -64,7 +75,7 @@ class _Crossing:
     line: str
     direction: str
     along: float  # where on the line, normalised image distance from its start
-    reach: float  # SAME_FACES face heights, normalised like `along`
+    width: float  # "the same place": SAME_FACES face heights, normalised like `along`
     track: object  # the track's state: span [first, last detection ts], first and last point (updated while it lives)
 
 
@@ -99,6 +110,6 @@ class SameWalker:
         """Another track, which this one continues or which continues this one, crossed here then: one walker."""
         along = float(np.dot(np.asarray(at, np.float64) - line.a, line.dir))
         return any(c.line == line.id and c.direction == direction and c.track is not track
-                   and abs(c.ts - ts) <= SAME_S and abs(c.along - along) <= c.reach
+                   and abs(c.ts - ts) <= SAME_S and abs(c.along - along) <= c.width
                    and (continues(c.track, track, line, direction) or continues(track, c.track, line, direction))
                    for c in self._recent)
