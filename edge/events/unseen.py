@@ -2,8 +2,8 @@
 line. Decided when the track finishes, from its path, and counted with low confidence (health).
 
 Two shapes: a track first seen just past a line that then walks on away from it (`appeared_past`), and a track that
-walked steadily towards a line and vanished just short of it (`vanished_at`). Someone who hesitates slows and stands before turning
-back, so only a walker still moving at a walking pace when last seen counts.
+walked steadily towards a line and vanished just short of it (`vanished_at`). Someone who hesitates slows and stands
+before turning back, so only a walker still moving at a walking pace when last seen counts.
 
 The same walker can leave both halves: one track vanishes before the line, another (not joined to it) appears
 past it. `SameWalker` keeps them from counting twice: two crossings of a line in the same direction, close in time
