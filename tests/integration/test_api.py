@@ -185,11 +185,14 @@ def month(influx, tmp_path):
                                                  "stores": [{"id": "s1", "zones": ["s1-floor"]}]}],
                                       "state_dir": str(tmp_path), "api": {"secure_cookies": False}})
     lines = []
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     t0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
     for day in range(30):
         for minute in range(8 * 60, 20 * 60):
             t = t0 + timedelta(days=day, minutes=minute)
             if day == 9 and 12 * 60 <= minute < 12 * 60 + 30:
+                continue
+            if now - timedelta(minutes=10) < t <= now:  # run during the month: the live points below are the latest
                 continue
             ns = int(t.timestamp()) * 10**9
             lines.append(f"footfall_line,site=m,device=cam-1,line=d in=3i,out=2i {ns}")
@@ -197,7 +200,6 @@ def month(influx, tmp_path):
                          f"dwell_n=2i,occupancy_mean=2.0,dwell_s_sum=90.0 {ns}")
             if minute % 60 == 0:
                 lines.append(f"footfall_visitors,site=m,scope=s1 unique=7i,returning=1i {ns}")
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     lines.append(f"footfall_line,site=m,device=door,line=main in=9i,out=4i {int((now - timedelta(minutes=1)).timestamp()) * 10**9}")
     lines.append(f"footfall_zone,site=m,device=cam-1,zone=s1-floor entries=1i,exits=0i,occupancy_max=6i,dwell_n=0i,"
                  f"occupancy_mean=5.0,dwell_s_sum=0.0 {int((now - timedelta(minutes=2)).timestamp()) * 10**9}")
