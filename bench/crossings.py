@@ -26,19 +26,21 @@ def counted_crossings(scene: Path, device: str) -> list[dict]:
     pipeline = EdgePipeline(cfg, cfg.read_site_secret())
     events = pipeline.events
     log: list[dict] = []
-    cross = events._cross
+    cross, withdraw = events._cross, events._withdraw
 
     def logged(st, line, direction, ts, at, crossed_at=None):
-        withdrawn = events.crossings["withdrawn"]
+        counted = events.crossings["counted"]
         cross(st, line, direction, ts, at, crossed_at)
-        if events.crossings["withdrawn"] > withdrawn:  # a step back: the track's last crossing is taken back
-            mine = [e for e in log if e["track"] is st and e["line"] == line]
-            log.remove(mine[-1])
-        else:
+        if events.crossings["counted"] > counted:
             log.append({"track": st, "line": line, "direction": direction, "ts": crossed_at or ts,
                         "inferred": crossed_at is not None})
 
-    events._cross = logged
+    def withdrawn(st):  # a step back, or a turn back on the line: the track's last crossing is taken back
+        line = st.crossings[-1][0]
+        log.remove([e for e in log if e["track"] is st and e["line"] == line][-1])
+        withdraw(st)
+
+    events._cross, events._withdraw = logged, withdrawn
     video = scene / f"{device}.mp4"
     src = OpenCvSource(str(video), fps=cfg.camera.fps, start_ts=file_start_ts(video))
     last = None

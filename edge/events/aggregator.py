@@ -15,7 +15,7 @@ from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPres
 
 from .geometry import CountingLine, Zone
 from .staff_waits import StaffWaits
-from .unseen import SameWalker, appeared_past, vanished_at
+from .unseen import FIT_S, SameWalker, appeared_past, stood_on, vanished_at
 
 # A step over the line and back (before the interval is sent) counts neither way when it came back within
 # RETRACT_S, or never went further past the line than HESITATE_DEPTH however long it stood there: someone who
@@ -44,6 +44,7 @@ class _TrackState:
     depth: dict[str, float] = field(default_factory=dict)  # line -> farthest past it since its last crossing
     span: list = field(default_factory=lambda: [float("inf"), float("-inf")])  # first and last detection ts
     face_w: float = 0.0  # last detected face height over the image width (the size of "the same place" on a line)
+    recent: list = field(default_factory=list)  # (ts, x, y) of its detections in the last FIT_S seconds
 
 
 @dataclass
@@ -154,6 +155,7 @@ class EventAggregator:
             if st.first is None:
                 st.first = (t.origin[0] / w, t.origin[1] / h) if t.origin is not None else p
             if t.detected:
+                st.recent = [r for r in st.recent if r[0] >= ts - FIT_S] + [(ts, *p)]
                 st.last = p
                 st.span[0], st.span[1] = min(st.span[0], ts), ts
                 st.face_w = float(t.box[3] - t.box[1]) / w
@@ -166,6 +168,8 @@ class EventAggregator:
                             st.depth[line.id] = 0.0
                         st.sides[line.id] = side
                         st.depth[line.id] = max(st.depth.get(line.id, 0.0), abs(line.signed_distance(p)))
+            elif self.infer_unseen and st.crossings:
+                self._turned_back(st)
             for zone in self.zones:
                 inside = zone.contains(p)
                 if inside:
@@ -209,11 +213,7 @@ class EventAggregator:
         last = st.crossings[-1] if st.crossings else None
         if (last and last[0] == line and last[1] != direction and last[3] == iv.start
                 and (ts - last[2] <= RETRACT_S or st.depth.get(line, 0.0) <= HESITATE_DEPTH)):
-            # stepped over and back: withdraw the crossing, count nothing
-            iv.lines[line][0 if last[1] == "in" else 1] -= 1
-            st.crossings.pop()
-            self.same_walker.withdraw(line, st)
-            self.crossings["withdrawn"] += 1
+            self._withdraw(st)  # stepped over and back: count nothing
             return
         when = ts if crossed_at is None else crossed_at
         self.same_walker.add(self.line_by_id[line], direction, when, at, st.face_w, st)
@@ -222,6 +222,12 @@ class EventAggregator:
         self.crossings["counted"] += 1
         self.crossings["uncertain"] += st.uncertain
         st.uncertain = False
+
+    def _withdraw(self, st: _TrackState) -> None:
+        line, direction, _, _ = st.crossings.pop()
+        self.current.lines[line][0 if direction == "in" else 1] -= 1
+        self.same_walker.withdraw(line, st)
+        self.crossings["withdrawn"] += 1
 
     def _exit(self, st: _TrackState, zone_id: str, ts: float) -> None:
         entered = st.inside.pop(zone_id)
@@ -266,6 +272,18 @@ class EventAggregator:
         zone = max(st.zone_time, key=st.zone_time.get) if st.zone_time else None
         line, direction = st.crossings[-1][:2] if st.crossings else (None, None)
         return Visit(ft.id, ft.first_ts, ft.last_ts, zone, direction, line, round(st.looked_s, 2) if st.displays else None)
+
+    def _turned_back(self, st: _TrackState) -> None:
+        """The face is not seen on this frame. If it had stepped just over a line and stood there, it turned round
+        (the back of a head is no face) and went back: the step over is withdrawn, as the step-over-and-back rule
+        would have done had the back been tracked. Its side goes back to where it came from, so a face found again
+        walking on counts then."""
+        line_id, direction, ts, start = st.crossings[-1]
+        line = self.line_by_id[line_id]
+        if (start == self.current.start and st.depth.get(line_id, 0.0) <= HESITATE_DEPTH
+                and st.recent and stood_on(line, np.array(st.recent), ts)):
+            self._withdraw(st)
+            st.sides[line_id] = -1 if direction == "in" else 1
 
     def _infer_unseen_crossings(self, st: _TrackState, ft: FinishedTrack) -> None:
         """Crossings made while the face was hidden (edge/events/unseen.py), each counted once per walker."""

@@ -69,6 +69,18 @@ def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.nd
     return ("in" if d1 < 0 else "out"), float(path[-1, 0] + reach), at
 
 
+def stood_on(line: CountingLine, path: np.ndarray, crossed_ts: float) -> bool:
+    """A track (ts, x, y normalised) that crossed the line at crossed_ts and then, when last seen, was standing or
+    going back rather than walking on: someone hesitating on the line."""
+    after = path[path[:, 0] >= crossed_ts]
+    v = end_velocity(after) if len(after) else None
+    if v is None:
+        return False
+    d1 = line.signed_distance(after[-1, 1:3])
+    speed = float(line.dir[0] * v[1] - line.dir[1] * v[0])
+    return speed * np.sign(d1) < MIN_SPEED  # moving away from the line slower than a walk, or back towards it
+
+
 @dataclass
 class _Crossing:
     ts: float

@@ -121,6 +121,28 @@ def test_pausing_on_the_line_before_turning_back_counts_nothing():
     assert agg.current.lines["door"] == [0, 0] and agg.crossings["withdrawn"] == 1
 
 
+def test_a_face_that_stands_just_over_the_line_and_vanishes_turned_back():
+    """The back of a head is no face: someone who steps onto the line, stands and turns round is lost standing
+    there. The step over is withdrawn; found again walking on, the same track counts then."""
+    agg = EventAggregator(cfg())
+    for i, y in enumerate([0.3, 0.4, 0.48, 0.53] + [0.53] * 10):  # 0.03 over the line, stands 1 s
+        feed(agg, 120 + i * 0.1, [face(1, y)])
+    assert agg.current.lines["door"] == [1, 0]
+    feed(agg, 121.5, [face(1, 0.53, state="lost")])
+    assert agg.current.lines["door"] == [0, 0] and agg.crossings["withdrawn"] == 1
+    for i, y in enumerate([0.56, 0.62, 0.7]):
+        feed(agg, 122 + i * 0.1, [face(1, y)])
+    assert agg.current.lines["door"] == [1, 0]
+
+
+def test_a_walker_lost_just_over_the_line_while_walking_on_still_counts():
+    agg = EventAggregator(cfg())
+    for i, y in enumerate([0.40, 0.44, 0.48, 0.52, 0.53, 0.54, 0.55]):  # slowing, but still at a walk (0.1 / s)
+        feed(agg, 120 + i * 0.1, [face(1, y)])
+    feed(agg, 120.7, [face(1, 0.56, state="lost")])
+    assert agg.current.lines["door"] == [1, 0] and agg.crossings["withdrawn"] == 0
+
+
 def test_a_walker_first_seen_far_past_the_line_or_standing_is_not_counted():
     agg = EventAggregator(cfg())
     for tid, ys in ((1, [0.75, 0.8, 0.9, 0.95]), (2, [0.56, 0.57, 0.56, 0.58])):  # came from the side; lingers
