@@ -19,7 +19,8 @@ from .unseen import FIT_S, SameWalker, appeared_past, stood_on, vanished_at
 
 # A step over the line and back (before the interval is sent) counts neither way when it came back within
 # RETRACT_S, or never went further past the line than HESITATE_DEPTH however long it stood there: someone who
-# hesitates on the line and pauses before turning back. Walkers who really cross and come back go further.
+# hesitates on the line and pauses before turning back. Walkers who really cross and come back go further. One whose
+# face is lost standing just over the line turned back too (`_turned_back`).
 RETRACT_S = 3.0
 HESITATE_DEPTH = 0.06  # normalised image distance past the line
 LOOKING_FRONTAL = 0.5  # geometry score (size x frontalness) above which a detected face is looking at the camera

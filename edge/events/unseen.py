@@ -5,6 +5,9 @@ Two shapes: a track first seen just past a line that then walks on away from it 
 walked steadily towards a line and vanished just short of it (`vanished_at`). Someone who hesitates slows and stands
 before turning back, so only a walker still moving at a walking pace when last seen counts.
 
+The converse, a crossing seen that was none: someone who steps just over the line, stands, and turns round is lost
+standing there (the back of a head is no face); `stood_on` tells them from a walker lost while walking on.
+
 The same walker can leave both halves: one track vanishes before the line, another (not joined to it) appears
 past it. `SameWalker` keeps them from counting twice: two crossings of a line in the same direction, close in time
 and place, by two tracks of which the second starts after the first ended and no farther back, are one person.
@@ -38,6 +41,11 @@ def end_velocity(path: np.ndarray) -> np.ndarray | None:
     return (t[:, None] * (tail[:, 1:3] - tail[:, 1:3].mean(axis=0))).sum(axis=0) / (t ** 2).sum()
 
 
+def speed_across(line: CountingLine, velocity: np.ndarray) -> float:
+    """Rate of change of the signed distance to the line."""
+    return float(line.dir[0] * velocity[1] - line.dir[1] * velocity[0])
+
+
 def appeared_past(line: CountingLine, first, last, first_ts: float) -> tuple[str, float, object] | None:
     """(direction, when, where) for a track first seen (`first`, normalised, at first_ts) just past the line, or on it
     inside its hysteresis band, that then walked on away from it to `last`; None otherwise."""
@@ -57,7 +65,7 @@ def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.nd
         return None
     first, last = path[0, 1:3], path[-1, 1:3]
     d0, d1 = line.signed_distance(first), line.signed_distance(last)
-    speed = float(line.dir[0] * v[1] - line.dir[1] * v[0])  # rate of change of the signed distance
+    speed = speed_across(line, v)
     if d1 == 0 or d1 * speed >= 0 or abs(speed) < MIN_SPEED or np.sign(d0) != np.sign(d1):
         return None
     reach = abs(d1) / abs(speed)
@@ -76,9 +84,8 @@ def stood_on(line: CountingLine, path: np.ndarray, crossed_ts: float) -> bool:
     v = end_velocity(after) if len(after) else None
     if v is None:
         return False
-    d1 = line.signed_distance(after[-1, 1:3])
-    speed = float(line.dir[0] * v[1] - line.dir[1] * v[0])
-    return speed * np.sign(d1) < MIN_SPEED  # moving away from the line slower than a walk, or back towards it
+    # moving away from the line slower than a walk, or back towards it
+    return speed_across(line, v) * np.sign(line.signed_distance(after[-1, 1:3])) < MIN_SPEED
 
 
 @dataclass

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from footfall.edge.capture.frame import Frame
-from footfall.edge.detect.blazeface import VARIANTS, BlazeFace, ssd_anchors, weighted_nms
+from footfall.edge.detect.blazeface import VARIANTS, BlazeFace, one_face_per_place, ssd_anchors, weighted_nms
 from footfall.edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -27,6 +27,17 @@ def test_weighted_nms_blends_overlaps_and_keeps_separate_faces():
     b, s, _ = weighted_nms(boxes, scores, kps)
     assert len(b) == 2 and s.tolist() == pytest.approx([0.9, 0.8])
     assert b[0][0] == pytest.approx(0.6 / 1.5)  # score-weighted mean of 0 and 1
+
+
+def test_a_second_box_on_a_faces_centre_is_the_same_face():
+    # light-1 entrance at 49 s: a 47 px face, and a 61 px box 26 px to its side that passes NMS (IoU 0.28)
+    boxes = np.array([[808, 300, 855, 347], [827, 293, 888, 354],  # the face; the same head found again, larger
+                      [760, 310, 800, 350],  # a neighbour's face, overlapping the first but off its centre
+                      [900, 300, 960, 360], [915, 315, 945, 345]], np.float32)  # a face; a small box inside it
+    scores = np.array([0.86, 0.6, 0.55, 0.8, 0.45], np.float32)
+    order = np.argsort(-scores)
+    b, s, k = one_face_per_place(boxes[order], scores[order], np.zeros((5, 6, 2), np.float32))
+    assert sorted(s.tolist()) == pytest.approx([0.55, 0.8, 0.86]) and len(k) == 3
 
 
 @pytest.mark.parametrize("variant", ["full_range", "short_range"])
