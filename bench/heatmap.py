@@ -29,9 +29,10 @@ HEATMAP = {"grid": [8, 4], "floor_size": [8.0, 4.0], "image_points": [[0.1, 0.5]
            "floor_points": [[0, 0], [8, 0], [8, 4], [0, 4]], "feet_below_face": 5.8}
 RENDER_FEET = 7.0  # draw.draw_person: the trousers end 7 face heights below the face centre
 # The stated tolerance: cells where people stood (the truth gives them at least MIN_CELL_S) within 25% each; all the
-# time on the path within 10% of the range from the face-visible time to all of it; at most 10% of the time in cells nobody used. Cells only walked through are reported,
-# not judged: in face mode a far walker's feet land up to one cell nearer the camera (BlazeFace's box is relatively
-# taller on small faces, so the estimate below it reaches further down the image).
+# time on the path within 10% of the range from the face-visible time to all of it; at most 10% of the time in cells
+# nobody used. Cells only walked through are reported, not judged: in face mode a far walker's feet land up to one
+# cell nearer the camera (BlazeFace's box is relatively taller on small faces, so the estimate below it reaches
+# further down the image).
 TOLERANCE = 0.25
 MIN_CELL_S = 10.0
 TOTAL_TOLERANCE = 0.1
