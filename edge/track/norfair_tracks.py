@@ -86,6 +86,7 @@ class NorfairTracks:
                 self.tracks_started += 1
                 if obj.past_detections:
                     origin = tuple(float(v) for v in obj.past_detections[0].points.mean(axis=0))
+                    obj.footfall_origin = origin  # kept by the object through ReID joins (reid.py)
             joined = joins.get(id(det))
             if joined:
                 self.tracks_joined[joined] += 1

@@ -17,6 +17,10 @@ THRESHOLD = 1.0  # distances at or above this never join
 NO_MATCH = 1e3
 MIN_SIMILARITY = 0.3  # SFace cosine: same person above ~0.45 on the fixture faces, others below 0.3
 MOTION_ONLY_GATE = 1.0  # face heights from where the hidden face was predicted, when appearance cannot tell
+# A face is seen walking towards the camera, down the image: hidden, it walks on or stands; it does not reappear this
+# many face heights higher up (someone who turns back shows no face). Joins that did were another walker coming in
+# behind, and undid the first one's crossing.
+MAX_BACK = 1.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,13 @@ class Appearance:
 def _box(points: np.ndarray) -> tuple[np.ndarray, float]:
     """Centre and height of a 2x2 [[x1, y1], [x2, y2]] box."""
     return points.mean(axis=0), float(abs(points[1, 1] - points[0, 1]))
+
+
+def _went_back(old, c_last: np.ndarray, c_new: np.ndarray, h: float) -> bool:
+    """Whether c_new lies more than MAX_BACK face heights above c_last in the image, for an old track that had walked
+    down it (towards the camera) by at least a face height since it was first seen."""
+    origin = getattr(old, "footfall_origin", None)
+    return origin is not None and c_last[1] - origin[1] >= h and c_new[1] - c_last[1] < -MAX_BACK * h
 
 
 class ReId:
@@ -74,6 +85,8 @@ class ReId:
         ratio = h_new / max(h_last, 1.0)
         grow = 1.5 + 0.5 * lost_s  # approaching the camera, a face grows
         if not 1 / grow <= ratio <= grow:
+            return NO_MATCH
+        if _went_back(old, c_last, c_new, h):
             return NO_MATCH
         similarity = self._similarity(old.id, new_det)
         if similarity is None:

@@ -111,3 +111,29 @@ def test_weak_faces_carry_a_track_but_never_start_one():
         reported.append({int(f.keypoints[0, 0]) for f in tracks.live if f.keypoints is not None})
     assert all(seen == {1} for seen in reported[3:])  # person 1 from confirmation to the end, in one track
     assert tracker.tracks_started == 1
+
+
+def test_a_look_alike_coming_in_behind_is_not_joined_to_the_walker_who_went_on():
+    """A face walks down the image, towards the camera. Once the first walker has gone on out of sight, a second
+    face higher up (farther back) that looks like them is someone else coming in. It must not continue the first
+    track: that would undo the first `in` and swallow the second one's."""
+    cfg = EdgeConfig.model_validate(dict(site="s", device="d", role="entrance", timezone="UTC",
+                                         privacy={"level": "counts"}, camera={"source": "x"},
+                                         lines=[{"id": "door", "a": [0.0, 0.5], "b": [1.0, 0.5]}]))
+    owner: dict[int, int] = {}
+    tracker = FaceTracker(FPS, appearance=appearance(owner))
+    agg = EventAggregator(cfg)
+    for i in range(int(7 * FPS)):
+        t = i / FPS
+        if t < 2.5:  # the first walker, from y 150 to 600, then out of sight
+            faces = [(1, 640, 150 + 180 * t, 40 + 30 * t)]
+        elif 3.3 <= t:  # the look-alike (same appearance) from y 250 down past the line
+            faces = [(1, 600, 250 + 120 * (t - 3.3), 70 + 10 * (t - 3.3))]
+        else:
+            faces = []
+        tracks = tracker.update(detections(t, faces))
+        owner.update({f.id: 1 for f in tracks.live})
+        agg.advance(t)
+        agg.update(tracks)
+    assert tracker.tracks_joined == {"appearance": 0, "motion": 0}
+    assert agg.current.lines["door"] == [2, 0]
