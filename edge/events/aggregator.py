@@ -298,7 +298,10 @@ class EventAggregator:
             found = appeared_past(line, st.first, st.last, st.span[0])
             if found is None and path is not None:
                 found = vanished_at(line, path)
-            if found and not self.same_walker.counted(line, *found, st):
+            if found and self.same_walker.counted(line, *found, st):
+                continue
+            found = found or self.same_walker.behind(line, st, h / w)
+            if found:
                 st.uncertain = True
                 self._cross(st, line.id, found[0], ft.last_ts, found[2], found[1])
 

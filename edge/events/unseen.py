@@ -8,6 +8,9 @@ before turning back, so only a walker still moving at a walking pace when last s
 The converse, a crossing seen that was none: someone who steps just over the line, stands, and turns round is lost
 standing there (the back of a head is no face); `stood_on` tells them from a walker lost while walking on.
 
+A tailgater can stay hidden behind the person in front until that one walks out of view: their face is first seen
+far past the line, at the spot where the person in front was last detected, just after (`SameWalker.behind`).
+
 The same walker can leave both halves: one track vanishes before the line, another (not joined to it) appears
 past it. `SameWalker` keeps them from counting twice: two crossings of a line in the same direction, close in time
 and place, by two tracks of which the second starts after the first ended and no farther back, are one person.
@@ -30,6 +33,8 @@ MIN_WALK = 0.10  # and the track had walked at least this far towards the line
 SAME_S = 2.0  # a crossing this close in time to another track's, in the same place, may be the same walker
 SAME_FACES = 1.0  # "the same place": within this many face heights along the line
 STEP_BACK = 0.05  # a walker's next track starts no farther back than this from where the last one ended
+EMERGE_S = 0.6  # a face first seen this soon after the person in front was last detected, at the same spot, was
+EMERGE_CROSSED_S = 4.0  # behind them all along, if they crossed the line at most this long before
 
 
 def end_velocity(path: np.ndarray) -> np.ndarray | None:
@@ -124,6 +129,29 @@ class SameWalker:
             if self._recent[i].line == line and self._recent[i].track is track:
                 del self._recent[i]
                 return
+
+    def behind(self, line: CountingLine, track, aspect: float) -> tuple[str, float, object] | None:
+        """(direction, when, where) for a track first seen past the line, farther than INFER_BAND, where another track
+        that had just crossed it the same way was last detected, and just after: the person behind them, who crossed
+        hidden. aspect: image height over width (positions are normalised by each)."""
+        first, start = track.first, track.span[0]
+        d = line.signed_distance(first)
+        if abs(d) <= INFER_BAND:
+            return None  # near the line: appeared_past decides
+        direction = "in" if d > 0 else "out"
+        for c in reversed(self._recent):
+            front = c.track
+            if (c.line == line.id and c.direction == direction and front is not track and front.last is not None
+                    and start - EMERGE_CROSSED_S <= c.ts <= start and 0.0 <= start - front.span[1] <= EMERGE_S
+                    and np.hypot(first[0] - front.last[0], (first[1] - front.last[1]) * aspect)
+                    <= SAME_FACES * front.face_w):
+                # unless the one behind was counted already, by a track of their own (seen, or inferred where it
+                # vanished): a crossing just after the front one's, at the same place
+                if any(o.line == c.line and o.direction == direction and o.track is not front and o.track is not track
+                       and 0.0 <= o.ts - c.ts <= SAME_S and abs(o.along - c.along) <= c.width for o in self._recent):
+                    return None
+                return direction, c.ts, first
+        return None
 
     def counted(self, line: CountingLine, direction: str, ts: float, at, track) -> bool:
         """Another track, which this one continues or which continues this one, crossed here then: one walker."""

@@ -245,3 +245,24 @@ def test_the_next_walker_through_the_same_spot_is_not_the_hidden_one():
     agg.finish(hidden)
     agg.finish(nxt)
     assert agg.current.lines["door"] == [2, 0]
+
+
+def test_a_tailgater_first_seen_as_the_person_in_front_walks_out_of_view_crossed_hidden():
+    """Hidden behind the person in front all the way, a tailgater's face shows only when that one walks out of view
+    at the bottom: first seen there, far past the line, just after and at the same spot. Someone first seen there
+    later, or elsewhere, is not counted."""
+    for start, x, counted in ((121.7, 0.5, [2, 0]), (122.6, 0.5, [1, 0]), (121.7, 0.6, [1, 0])):
+        agg = EventAggregator(cfg())
+        front = walk(agg, 1, [0.3 + 0.05 * i for i in range(14)], 120.0)  # crosses at 120.4, last seen 121.3 at 0.95
+        feed(agg, 121.4, [face(1, 0.96, state="lost")])
+        agg.finish(front)
+        assert agg.current.lines["door"] == [1, 0]
+        agg.finish(walk(agg, 2, [0.95, 0.96, 0.96], start, x=x))
+        assert agg.current.lines["door"] == counted, (start, x)
+    # the one behind was seen crossing just after the front one (then lost in the crowd): they are not counted twice
+    agg = EventAggregator(cfg())
+    front = walk(agg, 1, [0.3 + 0.05 * i for i in range(14)], 120.0)
+    agg.finish(walk(agg, 3, [0.4, 0.45, 0.5, 0.55, 0.6, 0.65], 120.5))  # crosses at 120.8
+    agg.finish(front)
+    agg.finish(walk(agg, 2, [0.95, 0.96, 0.96], 121.7))
+    assert agg.current.lines["door"] == [2, 0]
