@@ -19,7 +19,8 @@ MIN_SIMILARITY = 0.3  # SFace cosine: same person above ~0.45 on the fixture fac
 MOTION_ONLY_GATE = 1.0  # face heights from where the hidden face was predicted, when appearance cannot tell
 # A face is seen walking towards the camera, down the image: hidden, it walks on or stands; it does not reappear this
 # many face heights higher up (someone who turns back shows no face). Joins that did were another walker coming in
-# behind, and undid the first one's crossing.
+# behind, and undid the first one's crossing. (Bodies, seen walking both ways, join by motion within a body height,
+# which this never refuses.)
 MAX_BACK = 1.0
 
 
