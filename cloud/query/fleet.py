@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from .gaps import gaps
 from .influxql import lit
@@ -59,7 +60,7 @@ def _alert(device: str, kind: str, started: float, ended: float | None) -> dict:
 
 def fleet(d: Directory, site_id: str, status_of) -> dict:
     """status_of(site, device) -> DeviceStatus (the broker's retained status; "unknown" without a watcher)."""
-    d.site(site_id)
+    tz = ZoneInfo(d.site(site_id).timezone)  # the site's clock, as the alerts beside it on the fleet page
     where = f"site = {lit(site_id)} AND time > now() - {LOOKBACK}"
     last = {r["device"]: r for r in d.db.query(f"SELECT last(*) FROM footfall_health WHERE {where} GROUP BY device")}
     seen = {r["device"]: r["time"] for r in d.db.query(f"SELECT last(uptime_s) FROM footfall_health WHERE {where} GROUP BY device")}
@@ -76,8 +77,9 @@ def fleet(d: Directory, site_id: str, status_of) -> dict:
         st: DeviceStatus = status_of(site_id, dev)
         devices.append({
             "site": site_id, "device": dev,
-            "last_seen": _iso(seen.get(dev)), "last_counts": _iso(counts.get(dev)),
-            "status": st.state, "status_since": st.since.isoformat() if st.since else None, "version": st.version,
+            "last_seen": _iso(seen.get(dev), tz), "last_counts": _iso(counts.get(dev), tz),
+            "status": st.state, "status_since": _iso(st.since.timestamp() if st.since else None, tz),
+            "version": st.version,
             "fps": h.get("fps"), "uptime_s": h.get("uptime_s"), "camera": h.get("camera"),
             "clock_synced": h.get("clock_synced"), "cpu_temp_c": h.get("cpu_temp_c"),
             "stage_ms": {k.removesuffix("_ms"): v for k, v in h.items() if k.endswith("_ms") and v is not None},
@@ -102,7 +104,7 @@ def device_alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: date
     for dev in sorted(set(per) | set(d.devices(site_id))):
         out += health_alerts(dev, sorted(per.get(dev, []), key=lambda p: p["time"]), end,
                              status_of(site_id, dev) if live else None)
-    out = [{**a, "started": _iso(a["started"], r), "ended": _iso(a["ended"], r)} for a in out]
+    out = [{**a, "started": _iso(a["started"], r.tz), "ended": _iso(a["ended"], r.tz)} for a in out]
     for g in data_gaps:
         out.append({"device": g["device"], "kind": "data gap", "started": g["started"], "ended": g["ended"]})
     return out
@@ -117,7 +119,7 @@ def alerts(d: Directory, site_id: str, r: TimeRange, status_of, now: datetime | 
     return {"site": site_id, "alerts": out}
 
 
-def _iso(ts: float | None, r: TimeRange | None = None) -> str | None:
+def _iso(ts: float | None, tz) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, r.tz if r else timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")

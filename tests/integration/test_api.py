@@ -148,6 +148,7 @@ def test_fleet_from_health_and_retained_status(mall):
     assert set(devices) == {"entrance", "store-a", "display"}
     for d in devices.values():
         assert d["fps"] > 0 and d["camera"] == "ok" and d["stage_ms"] and d["last_seen"].startswith(DAY)
+        assert d["last_seen"].endswith("+01:00")  # the site's clock (Berlin in November), as its alerts are
         assert d["status"] in ("online", "offline") and d["version"]  # from the retained status
         assert d["models"] and all(len(h) >= 8 for h in d["models"].values())  # hashes of the models it runs
     last = db.query("SELECT last(fps) FROM footfall_health WHERE device = 'store-a'")[0]
@@ -156,6 +157,7 @@ def test_fleet_from_health_and_retained_status(mall):
     assert {a["kind"] for a in alerts} <= {"device offline", "data gap", "clock not synced"}
     # the units stopped after the scene: each is silent since, an ongoing offline alert
     assert {a["device"] for a in alerts if a["kind"] == "device offline" and a["ended"] is None} == set(devices)
+    assert all(a["started"].endswith("+01:00") for a in alerts if a["kind"] == "device offline")
 
 
 def test_export_and_pos_on_the_scene(mall):
