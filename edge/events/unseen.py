@@ -35,6 +35,7 @@ SAME_FACES = 1.0  # "the same place": within this many face heights along the li
 STEP_BACK = 0.05  # a walker's next track starts no farther back than this from where the last one ended
 EMERGE_S = 0.6  # a face first seen this soon after the person in front was last detected, at the same spot, was
 EMERGE_CROSSED_S = 4.0  # behind them all along, if they crossed the line at most this long before
+EXIT_EDGE = 0.08  # and were last seen this close to the edge of the image: they walked out of view, uncovering them
 
 
 def end_velocity(path: np.ndarray) -> np.ndarray | None:
@@ -132,8 +133,9 @@ class SameWalker:
 
     def behind(self, line: CountingLine, track, aspect: float) -> tuple[str, float, object] | None:
         """(direction, when, where) for a track first seen past the line, farther than INFER_BAND, where another track
-        that had just crossed it the same way was last detected, and just after: the person behind them, who crossed
-        hidden. aspect: image height over width (positions are normalised by each)."""
+        that had just crossed it the same way was last detected, at the edge of the image, and just after: the person
+        behind them, who crossed hidden. (Mid-frame, a new track where another was just lost is more often that one
+        found again.) aspect: image height over width (positions are normalised by each)."""
         first, start = track.first, track.span[0]
         d = line.signed_distance(first)
         if abs(d) <= INFER_BAND:
@@ -142,6 +144,7 @@ class SameWalker:
         for c in reversed(self._recent):
             front = c.track
             if (c.line == line.id and c.direction == direction and front is not track and front.last is not None
+                    and min(*front.last, 1.0 - front.last[0], 1.0 - front.last[1]) <= EXIT_EDGE
                     and start - EMERGE_CROSSED_S <= c.ts <= start and 0.0 <= start - front.span[1] <= EMERGE_S
                     and np.hypot(first[0] - front.last[0], (first[1] - front.last[1]) * aspect)
                     <= SAME_FACES * front.face_w):

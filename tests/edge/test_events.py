@@ -259,6 +259,12 @@ def test_a_tailgater_first_seen_as_the_person_in_front_walks_out_of_view_crossed
         assert agg.current.lines["door"] == [1, 0]
         agg.finish(walk(agg, 2, [0.95, 0.96, 0.96], start, x=x))
         assert agg.current.lines["door"] == counted, (start, x)
+    # mid-frame, a new track where the front one was just lost is more often that one found again: not counted
+    agg = EventAggregator(cfg())
+    front = walk(agg, 1, [0.3 + 0.05 * i for i in range(9)], 120.0)  # last seen 120.8 at 0.7
+    agg.finish(front)
+    agg.finish(walk(agg, 2, [0.7, 0.72, 0.74], 121.1))
+    assert agg.current.lines["door"] == [1, 0]
     # the one behind was seen crossing just after the front one (then lost in the crowd): they are not counted twice
     agg = EventAggregator(cfg())
     front = walk(agg, 1, [0.3 + 0.05 * i for i in range(14)], 120.0)
