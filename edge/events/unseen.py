@@ -65,22 +65,25 @@ def appeared_past(line: CountingLine, first, last, first_ts: float) -> tuple[str
 
 def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.ndarray] | None:
     """(direction, estimated crossing time, point on the line) for a track (ts, x, y normalised) that walked towards
-    the line and was last seen just short of it; None otherwise."""
+    the line and was last seen just short of it, or on it inside the hysteresis band where no crossing counts yet,
+    still walking on; None otherwise."""
     v = end_velocity(path)
     if v is None:
         return None
     first, last = path[0, 1:3], path[-1, 1:3]
     d0, d1 = line.signed_distance(first), line.signed_distance(last)
+    came_from = np.sign(d0)
     speed = speed_across(line, v)
-    if d1 == 0 or d1 * speed >= 0 or abs(speed) < MIN_SPEED or np.sign(d0) != np.sign(d1):
+    if abs(d0) <= line.margin or came_from * speed > -MIN_SPEED or came_from * d1 < -line.margin:
         return None
-    reach = abs(d1) / abs(speed)
-    if reach > REACH_S or abs(d1) > INFER_BAND or abs(d0) - abs(d1) < MIN_WALK:
+    to_go = max(came_from * d1, 0.0)  # on the line already: it crossed about when last seen
+    reach = to_go / abs(speed)
+    if reach > REACH_S or to_go > INFER_BAND or came_from * (d0 - d1) < MIN_WALK:
         return None
     at = last + v * reach
     if not line.within_extent(at):
         return None
-    return ("in" if d1 < 0 else "out"), float(path[-1, 0] + reach), at
+    return ("in" if came_from < 0 else "out"), float(path[-1, 0] + reach), at
 
 
 def stood_on(line: CountingLine, path: np.ndarray, crossed_ts: float) -> bool:

@@ -220,6 +220,22 @@ def test_a_walker_who_stops_short_of_the_line_and_vanishes_did_not_cross():
     assert agg.current.lines["door"] == [0, 0]
 
 
+
+def test_a_walker_hidden_on_the_line_inside_its_band_crossed_it_unseen():
+    agg = EventAggregator(cfg())  # last seen at 0.51: over the line's centre, not yet clear of its 0.02 band
+    track = walk(agg, 1, [0.21 + 0.03 * i for i in range(11)], 120.0)
+    feed(agg, 122.0, [])
+    assert agg.current.lines["door"] == [0, 0]
+    agg.finish(track)
+    assert agg.current.lines["door"] == [1, 0] and agg.crossings["uncertain"] == 1
+
+
+def test_a_walker_who_stands_on_the_line_and_vanishes_did_not_cross():
+    agg = EventAggregator(cfg())  # walks onto the line, stands in its band 1 s (hesitates), turns round
+    track = walk(agg, 1, [0.27 + 0.04 * i for i in range(7)] + [0.51] * 10, 120.0)
+    agg.finish(track)
+    assert agg.current.lines["door"] == [0, 0]
+
 def test_one_walker_in_two_tracks_counts_once_and_a_tailgater_counts_too():
     agg = EventAggregator(cfg())
     before = walk(agg, 1, [0.2 + 0.03 * i for i in range(10)], 120.0)  # vanishes at 0.47
