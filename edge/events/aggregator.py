@@ -295,7 +295,7 @@ class EventAggregator:
         for line in self.lines:
             if any(c[0] == line.id for c in st.crossings):
                 continue
-            found = appeared_past(line, st.first, st.last, st.span[0])
+            found = appeared_past(line, st.first, st.last, st.span[0], path)
             if found is None and path is not None:
                 found = vanished_at(line, path)
             if found and self.same_walker.counted(line, *found, st):

@@ -52,15 +52,22 @@ def speed_across(line: CountingLine, velocity: np.ndarray) -> float:
     return float(line.dir[0] * velocity[1] - line.dir[1] * velocity[0])
 
 
-def appeared_past(line: CountingLine, first, last, first_ts: float) -> tuple[str, float, object] | None:
+def appeared_past(line: CountingLine, first, last, first_ts: float,
+                  path: np.ndarray | None = None) -> tuple[str, float, object] | None:
     """(direction, when, where) for a track first seen (`first`, normalised, at first_ts) just past the line, or on it
-    inside its hysteresis band, that then walked on away from it to `last`; None otherwise."""
+    inside its hysteresis band, that then walked on away from it to `last`; None otherwise. path (ts, x, y
+    normalised): first seen on the line, it left the band for good when last seen in it (it may have stepped back
+    and forth first)."""
     side = line.side(first) or line.side(last)  # first seen on the line itself: the side is where the walk went
     d0, d1 = line.signed_distance(first), line.signed_distance(last)
-    if (side and line.side(last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
+    if not (side and line.side(last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
             and line.within_extent(first)):
-        return ("in" if side > 0 else "out"), first_ts, first
-    return None
+        return None
+    when = first_ts
+    if not line.side(first) and path is not None and len(path):
+        on = [t for t, x, y in path if not line.side((x, y))]
+        when = max(on, default=first_ts)
+    return ("in" if side > 0 else "out"), when, first
 
 
 def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.ndarray] | None:

@@ -221,6 +221,16 @@ def test_a_walker_who_stops_short_of_the_line_and_vanishes_did_not_cross():
 
 
 
+def test_a_walker_first_seen_on_the_line_who_steps_back_and_forth_counts_once_when_they_walk_on():
+    agg = EventAggregator(cfg())  # found on the line, over it, back over it, a second on the line, then in for good
+    ys = [0.505, 0.53, 0.56, 0.52, 0.47, 0.46] + [0.5] * 10 + [0.53 + 0.04 * i for i in range(8)]
+    track = walk(agg, 1, ys, 120.0)
+    agg.finish(track)
+    assert agg.current.lines["door"] == [1, 0]
+    (crossing,) = [c for c in agg.same_walker._recent if c.line == "door"]
+    assert crossing.ts == pytest.approx(121.5)  # when it left the line for good, not when it was first seen (120.0)
+
+
 def test_a_walker_hidden_on_the_line_inside_its_band_crossed_it_unseen():
     agg = EventAggregator(cfg())  # last seen at 0.51: over the line's centre, not yet clear of its 0.02 band
     track = walk(agg, 1, [0.21 + 0.03 * i for i in range(11)], 120.0)
