@@ -23,8 +23,9 @@ def main() -> None:
 @click.option("--return-fraction", type=float)
 @click.option("--blur", type=float)
 @click.option("--noise", type=float)
-@click.option("--crowd", type=click.Choice(["none", "light", "dense"]),
-              help="crowd preset (docs/scenes.md): dense = 30 entries/min, up to 4 in view, groups, occlusion, ...")
+@click.option("--crowd", type=click.Choice(["none", "light", "dense", "hard"]),
+              help="crowd preset (docs/scenes.md): dense = 30 entries/min, up to 4 in view, groups, occlusion, ...; "
+                   "hard = 40/min, up to 6 in view, groups of 4, more hesitations")
 @click.option("--start", help="wall-clock time of the first frame, ISO 8601 with its offset (default: the spec's)")
 def render(faces: Path, out: Path, spec_file: str | None, devices: str | None, **overrides) -> None:
     """Render scenes with ground truth: one video and edge config per device, and truth.json."""

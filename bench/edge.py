@@ -62,9 +62,9 @@ def run_ours(video: str, config: str | None, max_frames: int, embed_threads: int
     faces_detected = 0
     detect = pipeline.detector
 
-    def counting_detect(frame, regions=()):
+    def counting_detect(frame, regions=(), reuse=False):
         nonlocal faces_detected
-        d = detect(frame, regions)
+        d = detect(frame, regions, reuse)
         faces_detected += len(d)
         return d
 

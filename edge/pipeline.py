@@ -13,6 +13,7 @@ from footfall.edge.capture.frame import Frame
 from footfall.edge.config import EdgeConfig
 from footfall.edge.detect.blazeface import VARIANTS, BlazeFace
 from footfall.edge.detect.detections import Detections
+from footfall.edge.detect.motion import RegionSchedule
 from footfall.edge.embed.quality import identity_sighting
 from footfall.edge.events.aggregator import EventAggregator, Visit, utc
 from footfall.edge.track.reid import Appearance
@@ -60,6 +61,7 @@ class EdgePipeline:
         # faces down to the follow threshold reach the tracker; only one over min_confidence starts a track
         threshold = d.follow_confidence or d.min_confidence
         self.detector = BlazeFace(d.model, threshold, d.min_face_px, d.threads) if faces else None
+        self.far_schedule = RegionSchedule(tuple(d.far_regions), d.far_every, d.far_motion)
         self.events = EventAggregator(cfg)
         self.times = StageTimes()
         self.discarded_tracks = 0
@@ -144,7 +146,7 @@ class EdgePipeline:
             return self._process_people(frame)
         t = time.perf_counter()
         d = self.cfg.detector
-        detections = self.detector(frame, tuple(d.far_regions) if frame.index % d.far_every == 0 else ())
+        detections = self.detector(frame, tuple(d.far_regions), reuse=not self.far_schedule.due(frame.image))
         t = self.times.add("detect", t)
         tracks = self.tracker.update(detections)
         t = self.times.add("track", t)
@@ -217,7 +219,7 @@ class EdgePipeline:
         if self.detector is not None:
             d = self.cfg.detector
             if bodies.live:  # a face matters only on a body
-                detections = self.detector(frame, tuple(d.far_regions) if frame.index % d.far_every == 0 else ())
+                detections = self.detector(frame, tuple(d.far_regions), reuse=not self.far_schedule.due(frame.image))
             else:
                 detections = Detections.empty(frame)
             t = self.times.add("detect", t)

@@ -23,6 +23,10 @@ CROWD_PRESETS: dict[str, dict[str, Any]] = {
               "visitors": None, "return_fraction": 0.8, "max_trips": 4, "away_s": (2.0, 10.0),
               "store_visit_prob": 0.25, "display_pass_prob": 0.3, "dwell_s": (4.0, 10.0), "duration_s": 90.0},
 }
+# `hard`: harder than the goals' scenes, to see what holds beyond them: up to 6 in view, groups of 4, twice the
+# hesitations on the line, more stop-and-go
+CROWD_PRESETS["hard"] = {**CROWD_PRESETS["dense"], "entries_per_min": 40.0, "max_in_view": 6, "group_size": (2, 4),
+                         "hesitate_prob": 0.25, "pause_prob": 0.3}
 # keys only the crowd planner (entries_per_min set) understands, with the value that means "off"
 CROWD_KEYS = {"max_in_view": None, "group_prob": 0.0, "tailgate_prob": 0.0, "pause_prob": 0.0, "hesitate_prob": 0.0,
               "turn_prob": 0.0}
@@ -58,7 +62,7 @@ class SceneSpec(Strict):
         "the camera, and walk back out the same way (classic planner only)"))
     aisle_stop_y: float = Field(default=0.45, ge=0.3, le=0.9, description="where aisle walkers stand (face centre)")
     # crowds (docs/scenes.md "Crowds"): all off unless entries_per_min (or a preset) is given
-    crowd: Literal["none", "light", "dense"] = Field(default="none", description="preset for the keys below")
+    crowd: Literal["none", "light", "dense", "hard"] = Field(default="none", description="preset for the keys below")
     entries_per_min: float | None = Field(default=None, gt=0, le=120, description="people walking in per minute (entrance)")
     max_in_view: int | None = Field(default=None, ge=1, le=12, description="most people in one device's view at once")
     max_trips: int = Field(default=2, ge=1, le=8, description="trips per visitor, each with another photo (crowd planner)")

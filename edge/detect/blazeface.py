@@ -98,6 +98,7 @@ class BlazeFace:
         self.min_face_px = min_face_px
         self.logit_threshold = float(np.log(min_confidence / (1 - min_confidence)))
         self._canvas = np.zeros((self.variant.size, self.variant.size, 3), np.float32)
+        self._regions_last: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # the region passes' last faces
 
     @property
     def model_file(self) -> str:
@@ -122,17 +123,24 @@ class BlazeFace:
         canvas[oy:oy + nh, ox:ox + nw] = rgb * (2.0 / 255.0) - 1.0
         return canvas[None], scale, ox, oy
 
-    def __call__(self, frame: Frame, regions: tuple[tuple[float, float, float, float], ...] = ()) -> Detections:
+    def __call__(self, frame: Frame, regions: tuple[tuple[float, float, float, float], ...] = (),
+                 reuse: bool = False) -> Detections:
         """Faces in the whole frame, plus a pass over each region (normalised x0, y0, x1, y1) at the region's own
-        resolution: a far, small face that the whole-frame pass cannot resolve is large enough there."""
+        resolution: a far, small face that the whole-frame pass cannot resolve is large enough there. reuse: the
+        regions' faces from their last pass, not a new one (motion.RegionSchedule says when); seen on every frame, a
+        far face keeps being confirmed by the tracker, as it was not when the pass was only skipped."""
         image = frame.image
         h, w = image.shape[:2]
         parts = [self._candidates(image)]
-        for x0, y0, x1, y1 in regions:
-            ox, oy = int(x0 * w), int(y0 * h)
-            boxes, scores, kps = self._candidates(image[oy:int(y1 * h), ox:int(x1 * w)])
-            offset = np.array([ox, oy], np.float32)
-            parts.append(((boxes.reshape(-1, 2, 2) + offset).reshape(-1, 4), scores, kps + offset))
+        if regions and not reuse:
+            self._regions_last = []
+            for x0, y0, x1, y1 in regions:
+                ox, oy = int(x0 * w), int(y0 * h)
+                boxes, scores, kps = self._candidates(image[oy:int(y1 * h), ox:int(x1 * w)])
+                offset = np.array([ox, oy], np.float32)
+                self._regions_last.append(((boxes.reshape(-1, 2, 2) + offset).reshape(-1, 4), scores, kps + offset))
+        if regions:
+            parts += self._regions_last
         boxes, scores, kps = (np.concatenate(p) for p in zip(*parts))
         if len(scores) == 0:
             return Detections.empty(frame)

@@ -79,3 +79,32 @@ class DetectSchedule:
             self.since = 0
             self.runs += 1
         return run
+
+
+class RegionSchedule:
+    """When the far-region passes run (face mode): on every `every`-th frame while something moves inside the
+    regions, and at least once a `fallback`-th frame whatever. The frames between reuse the last pass's faces: a far
+    face moves a pixel or two a frame, and one standing still stays where the last pass found it. The motion
+    detector watches only the regions' bounding box, at more of its resolution than the whole frame would get."""
+
+    def __init__(self, regions: tuple[tuple[float, float, float, float], ...], every: int, motion: bool = True,
+                 fallback: int = 15):
+        self.box = tuple(f(r[i] for r in regions) for i, f in enumerate((min, min, max, max))) if regions else None
+        self.every, self.fallback = every, fallback
+        self.motion = MotionDetector() if motion and regions else None
+        self.since = fallback  # frames since the passes last ran: the first frame runs them
+        self.runs = self.frames = 0
+
+    def due(self, image: np.ndarray) -> bool:
+        self.frames += 1
+        self.since += 1
+        if self.box is None or self.since < self.every:
+            return False
+        if self.motion is not None and self.since < self.fallback:
+            h, w = image.shape[:2]
+            x0, y0, x1, y1 = self.box
+            if not len(self.motion(image[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)])):
+                return False
+        self.since = 0
+        self.runs += 1
+        return True

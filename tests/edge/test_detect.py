@@ -101,3 +101,16 @@ def test_a_far_region_finds_small_faces_the_whole_frame_misses(fixture_faces):
     cx, cy = (found.boxes[0][:2] + found.boxes[0][2:]) / 2
     want = np.array([fx + (x1 + x2) / 2 * scale, fy + (y1 + y2) / 2 * scale])
     assert np.hypot(cx - want[0], cy - want[1]) < 4  # mapped back to frame pixels
+
+
+def test_a_far_region_pass_reused_carries_its_faces_over_to_the_next_frame(fixture_faces):
+    photo = cv2.imread(str(fixture_faces / "person_a" / "person_a_1.jpg"))
+    det = BlazeFace("full_range", min_confidence=0.6, min_face_px=8)
+    x1, y1, x2, y2 = det(Frame(photo, 0, 0, "")).boxes[0]
+    small = cv2.resize(photo, None, fx=30.0 / (y2 - y1), fy=30.0 / (y2 - y1), interpolation=cv2.INTER_AREA)
+    face_frame, empty = np.full((720, 1280, 3), 120, np.uint8), np.full((720, 1280, 3), 120, np.uint8)
+    face_frame[120:120 + small.shape[0], 600:600 + small.shape[1]] = small
+    region = ((0.35, 0.0, 0.65, 0.4),)
+    found = [len(det(Frame(image, i, i, ""), region, reuse=reuse))
+             for i, (image, reuse) in enumerate([(face_frame, False), (empty, True), (empty, False)])]
+    assert found == [1, 1, 0]  # frame 1 reuses frame 0's pass; frame 2 runs its own and finds the face gone

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from footfall.edge.capture.frame import Frame
 from footfall.edge.config import EdgeConfig
 from footfall.edge.detect.detections import Detections, People
-from footfall.edge.detect.motion import DetectSchedule, MotionDetector
+from footfall.edge.detect.motion import DetectSchedule, MotionDetector, RegionSchedule
 from footfall.edge.pipeline import EdgePipeline
 from footfall.edge.track.attach import FaceAttacher, head_distance
 from footfall.edge.track.bodies import BodyTracker, TrackedBody
@@ -72,6 +72,27 @@ def test_tracked_people_are_looked_at_every_n_frames_even_when_they_stand_still(
 def test_without_motion_gating_the_detector_runs_every_n_frames():
     s = DetectSchedule(every=2, motion=False)
     assert [s.decide(None, False) for _ in range(6)] == [True, False, True, False, True, False]
+
+
+def test_far_regions_are_passed_over_while_still_and_every_n_frames_while_something_moves_in_them():
+    s = RegionSchedule(((0.0, 0.0, 0.5, 0.5),), every=2, fallback=15)
+    still = np.full((H, W, 3), 120, np.uint8)
+    runs = [s.due(still) for _ in range(16)]
+    assert [i for i, run in enumerate(runs) if run] == [0, 15]  # the first frame, then once in 15 (fallback)
+    outside = still.copy()
+    outside[H - 100:, W - 100:] = 20  # motion outside the region does not count
+    assert not any(s.due(outside if i % 2 else still) for i in range(10))
+    ran = []
+    for x in range(10, 130, 10):  # a block walking across the region: a pass every other frame
+        frame = still.copy()
+        frame[40:80, x:x + 30] = 30
+        ran.append(s.due(frame))
+    assert sum(ran) >= 5 and not any(a and b for a, b in zip(ran, ran[1:]))
+
+
+def test_far_regions_without_motion_gating_are_passed_over_every_n_frames():
+    s = RegionSchedule(((0.0, 0.0, 0.5, 0.5),), every=3, motion=False)
+    assert [s.due(np.zeros((H, W, 3), np.uint8)) for _ in range(7)] == [True, False, False, True, False, False, True]
 
 
 # --- body tracks ----------------------------------------------------------------------------------------------
@@ -214,7 +235,7 @@ def fake_people(frame: Frame) -> People:
     return People(frame, np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.8, np.float32))
 
 
-def fake_faces(frame: Frame, regions=()) -> Detections:
+def fake_faces(frame: Frame, regions=(), reuse=False) -> Detections:
     found = [x for who, x, _ in boxes_at(frame.index) if who == "A" and x + 20 < W]
     if not found:
         return Detections.empty(frame)
