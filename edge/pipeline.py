@@ -141,12 +141,15 @@ class EdgePipeline:
     def _envelope(self, ts: float) -> dict:
         return {"site": self.cfg.site, "device": self.cfg.device, "seq": self.seq(), "ts": utc(ts)}
 
+    def _faces(self, frame: Frame) -> Detections:
+        regions = tuple(self.cfg.detector.far_regions)
+        return self.detector(frame, regions, reuse=not self.far_schedule.due(frame.image))
+
     def process(self, frame: Frame) -> list:
         if self.person_mode:
             return self._process_people(frame)
         t = time.perf_counter()
-        d = self.cfg.detector
-        detections = self.detector(frame, tuple(d.far_regions), reuse=not self.far_schedule.due(frame.image))
+        detections = self._faces(frame)
         t = self.times.add("detect", t)
         tracks = self.tracker.update(detections)
         t = self.times.add("track", t)
@@ -217,9 +220,8 @@ class EdgePipeline:
         t = self.times.add("track_people", t)
         faces = None
         if self.detector is not None:
-            d = self.cfg.detector
             if bodies.live:  # a face matters only on a body
-                detections = self.detector(frame, tuple(d.far_regions), reuse=not self.far_schedule.due(frame.image))
+                detections = self._faces(frame)
             else:
                 detections = Detections.empty(frame)
             t = self.times.add("detect", t)

@@ -43,6 +43,9 @@ def ssd_anchors(v: Variant) -> np.ndarray:
     return np.concatenate(centres).astype(np.float32)
 
 
+NMS_IOU = 0.3
+
+
 def iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x1 = np.maximum(box[0], boxes[:, 0])
     y1 = np.maximum(box[1], boxes[:, 1])
@@ -54,7 +57,7 @@ def iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-9)
 
 
-def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, iou: float = 0.3):
+def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, iou: float = NMS_IOU):
     """MediaPipe's blending NMS: overlapping candidates are averaged by score, which steadies the boxes."""
     order = np.argsort(-scores)
     boxes, scores, keypoints = boxes[order], scores[order], keypoints[order]
@@ -71,6 +74,15 @@ def weighted_nms(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray, i
     if not out_s:
         return boxes[:0], scores[:0], keypoints[:0]
     return np.array(out_b, np.float32), np.array(out_s, np.float32), np.array(out_k, np.float32)
+
+
+def unseen_now(part: tuple[np.ndarray, np.ndarray, np.ndarray], boxes: np.ndarray):
+    """A reused region pass's faces that this frame's whole-frame pass did not find: a face it finds again is taken
+    from this frame, as the embedder's crops are (a face averaged with last frame's box made worse codes)."""
+    if not len(boxes) or not len(part[1]):
+        return part
+    keep = np.array([iou_one_to_many(b, boxes).max() <= NMS_IOU for b in part[0]], bool)
+    return part[0][keep], part[1][keep], part[2][keep]
 
 
 def one_face_per_place(boxes: np.ndarray, scores: np.ndarray, keypoints: np.ndarray):
@@ -139,8 +151,9 @@ class BlazeFace:
                 boxes, scores, kps = self._candidates(image[oy:int(y1 * h), ox:int(x1 * w)])
                 offset = np.array([ox, oy], np.float32)
                 self._regions_last.append(((boxes.reshape(-1, 2, 2) + offset).reshape(-1, 4), scores, kps + offset))
-        if regions:
             parts += self._regions_last
+        elif regions:
+            parts += [unseen_now(part, parts[0][0]) for part in self._regions_last]
         boxes, scores, kps = (np.concatenate(p) for p in zip(*parts))
         if len(scores) == 0:
             return Detections.empty(frame)

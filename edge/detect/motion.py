@@ -93,10 +93,8 @@ class RegionSchedule:
         self.every, self.fallback = every, fallback
         self.motion = MotionDetector() if motion and regions else None
         self.since = fallback  # frames since the passes last ran: the first frame runs them
-        self.runs = self.frames = 0
 
     def due(self, image: np.ndarray) -> bool:
-        self.frames += 1
         self.since += 1
         if self.box is None or self.since < self.every:
             return False
@@ -106,5 +104,4 @@ class RegionSchedule:
             if not len(self.motion(image[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)])):
                 return False
         self.since = 0
-        self.runs += 1
         return True

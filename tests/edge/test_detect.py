@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from footfall.edge.capture.frame import Frame
-from footfall.edge.detect.blazeface import VARIANTS, BlazeFace, one_face_per_place, ssd_anchors, weighted_nms
+from footfall.edge.detect.blazeface import (VARIANTS, BlazeFace, one_face_per_place, ssd_anchors, unseen_now,
+                                           weighted_nms)
 from footfall.edge.detect.detections import LEFT_EYE, MOUTH, NOSE, RIGHT_EYE
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -114,3 +115,12 @@ def test_a_far_region_pass_reused_carries_its_faces_over_to_the_next_frame(fixtu
     found = [len(det(Frame(image, i, i, ""), region, reuse=reuse))
              for i, (image, reuse) in enumerate([(face_frame, False), (empty, True), (empty, False)])]
     assert found == [1, 1, 0]  # frame 1 reuses frame 0's pass; frame 2 runs its own and finds the face gone
+
+
+def test_a_reused_region_face_that_the_whole_frame_finds_again_is_taken_from_this_frame():
+    carried = (np.array([[100, 100, 130, 130], [400, 50, 420, 70]], np.float32), np.array([0.9, 0.8], np.float32),
+               np.zeros((2, 6, 2), np.float32))
+    now = np.array([[103, 102, 133, 132]], np.float32)  # the first face, a frame on, found by the whole-frame pass
+    boxes, scores, kps = unseen_now(carried, now)
+    assert boxes.tolist() == [[400, 50, 420, 70]] and scores.tolist() == pytest.approx([0.8]) and kps.shape == (1, 6, 2)
+    assert unseen_now(carried, now[:0])[0].shape == (2, 4)  # nothing found this frame: both carried over
