@@ -159,10 +159,11 @@ class Detector(Strict):
     far_regions: list[Region] = Field(default_factory=list, max_length=4, description=(
         "x0, y0, x1, y1 (normalised) where walkers are far and faces small, e.g. around a door at the back: "
         "detected again at the region's own resolution (footfall-bench placement tells the face sizes)"))
-    far_every: int = Field(default=2, ge=1, le=8, description=(
+    far_every: int = Field(default=1, ge=1, le=8, description=(
         "run the far-region pass at most on every n-th frame; the frames between reuse its faces (a far face moves "
-        "a pixel or two a frame). 1 to 3 count the same on the rendered scenes (docs/benchmarks.md)"))
-    far_motion: bool = Field(default=True, description=(
+        "a pixel or two a frame). 2 with far_motion: 1.1x MediaPipe's speed instead of 0.7x and the same crossings, "
+        "but visitors coded less well on dense scenes (docs/benchmarks.md); for a unit short of CPU"))
+    far_motion: bool = Field(default=False, description=(
         "run the far-region pass only while something moves in the regions (and once a second whatever): a face "
         "standing still stays where the last pass found it"))
     person: PersonDetector = PersonDetector()

@@ -269,6 +269,21 @@ def test_both_directions_counted_and_only_the_walker_who_showed_a_face_has_a_cod
     assert p.schedule.runs <= 125 // 3 + 1  # every third frame at most
 
 
+@pytest.mark.parametrize("every", [1, 2])
+def test_a_face_inside_a_far_region_is_coded_only_from_frames_that_ran_the_region_pass(every):
+    cfg = EdgeConfig.model_validate({**config().model_dump(mode="json"),
+                                     "detector": {"far_regions": [[0.0, 0.0, 1.0, 1.0]], "far_every": every}})
+    p = EdgePipeline(cfg, b"s" * 32, embedder_factory=lambda threads: FakeEmbed())
+    p.detector = fake_faces  # face mode; every face lies inside the region
+    coded, frame = [], [0]
+    p.embedder.observe = lambda track, image, keypoints: coded.append(frame[0])
+    for i in range(40):
+        frame[0] = i
+        p.process(render(i))
+    odd = [i for i in coded if i % 2]
+    assert coded and (odd if every == 1 else not odd)  # every 2nd frame: the odd ones reuse the pass
+
+
 def test_person_mode_at_counts_level_loads_no_face_model():
     cfg = EdgeConfig.model_validate({**config().model_dump(mode="json"), "privacy": {"level": "counts"},
                                      "site_secret": None})
