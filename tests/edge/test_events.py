@@ -220,7 +220,6 @@ def test_a_walker_who_stops_short_of_the_line_and_vanishes_did_not_cross():
     assert agg.current.lines["door"] == [0, 0]
 
 
-
 def test_a_walker_first_seen_on_the_line_who_steps_back_and_forth_counts_once_when_they_walk_on():
     agg = EventAggregator(cfg())  # found on the line, over it, back over it, a second on the line, then in for good
     ys = [0.505, 0.53, 0.56, 0.52, 0.47, 0.46] + [0.5] * 10 + [0.53 + 0.04 * i for i in range(8)]
@@ -245,6 +244,7 @@ def test_a_walker_who_stands_on_the_line_and_vanishes_did_not_cross():
     track = walk(agg, 1, [0.27 + 0.04 * i for i in range(7)] + [0.51] * 10, 120.0)
     agg.finish(track)
     assert agg.current.lines["door"] == [0, 0]
+
 
 def test_one_walker_in_two_tracks_counts_once_and_a_tailgater_counts_too():
     agg = EventAggregator(cfg())
