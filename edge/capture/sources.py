@@ -27,7 +27,8 @@ class OpenCvSource:
     one is decoded and waits for it (stamped with its grab time), the ones grabbed while it waits are skipped
     without being decoded. Every frame the camera delivered, and every read that failed, advances `Frame.index`
     (and `frames_read`): a gap between two frames is frames dropped.
-    Reads that keep failing for `stall_s` end the stream with a CaptureError (the caller reconnects).
+    Reads that keep failing for `stall_s` end the stream with a CaptureError (the caller reconnects); a read stuck
+    in the driver, which never returns to fail, ends it after twice that.
 
     `source` may hold a login (see urls.with_credentials); only `name`, its redacted form, is ever shown.
     """
@@ -80,9 +81,10 @@ class OpenCvSource:
         self._reader.start()
         while True:
             with self._ready:
+                # twice the reader's window: reads that fail (and are counted) are the reader's to report
                 if not self._ready.wait_for(lambda: self._pending is not None or self._error is not None,
-                                            timeout=self.stall_s):
-                    raise CaptureError(f"{self.name!r} delivered no frame for {self.stall_s:g} s")
+                                            timeout=2 * self.stall_s):
+                    raise CaptureError(f"{self.name!r} delivered no frame for {2 * self.stall_s:g} s")
                 frame, self._pending = self._pending, None
                 if frame is None:
                     raise self._error

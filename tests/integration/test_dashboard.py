@@ -283,6 +283,20 @@ def test_live_occupancy_refreshes_itself(tab, dash):
     assert not t.problems
 
 
+def test_a_page_is_ready_only_once_its_live_tiles_answered(tab):
+    """Ready means nothing is still loading: leaving the page then cuts no call off (and screenshots are whole)."""
+    t = tab("analyst")
+    # the live tiles' calls answer a second after every panel's
+    t.page.add_init_script("""{ const f = window.fetch;
+        window.fetch = (u, o) => /occupancy/.test(u) ? new Promise(r => setTimeout(r, 1000)).then(() => f(u, o)) : f(u, o); }""")
+    t.open(f"/sites/mall?{RANGE}")
+    tiles = t.page.locator("#live .tile[data-api]")
+    assert tiles.count() >= 2
+    assert all(tiles.nth(i).get_attribute("data-as-of") for i in range(tiles.count()))
+    t.open(PAGES["store"])
+    assert not t.problems
+
+
 def test_pickers_and_navigation(tab):
     t = tab("analyst")
     t.open(PAGES["store"])

@@ -432,7 +432,7 @@
 
   function live() {
     var tiles = document.querySelectorAll("#live .tile[data-api]");
-    if (!tiles.length) return;
+    if (!tiles.length) return Promise.resolve();
     var section = document.getElementById("live");
     var every = 1000 * (Number(section.dataset.refresh) || REFRESH_S);
     function round() {
@@ -440,8 +440,8 @@
         section.dataset.refreshed = String(Number(section.dataset.refreshed || 0) + 1);
       });
     }
-    round();
     window.setInterval(function () { if (!document.hidden) round(); }, every);
+    return round();
   }
 
   // --- pickers -----------------------------------------------------------------------------------------------------
@@ -457,10 +457,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     pickers();
-    live();
     var panels = document.querySelectorAll(".panel[data-view]");
-    Promise.all(Array.prototype.map.call(panels, load)).then(function () {
-      document.body.dataset.ready = "1"; // every panel answered (tests and screenshots wait on it)
+    var loads = Array.prototype.map.call(panels, load).concat([live()]);
+    Promise.all(loads).then(function () {
+      document.body.dataset.ready = "1"; // every panel and live tile answered (tests and screenshots wait on it)
     });
   });
 })();
