@@ -19,10 +19,13 @@ class Recorder:
             self.client.tls_set(**tls)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        self.subscribed = threading.Event()  # set on the broker's SUBACK: messages published from then on are kept
+        self.client.on_subscribe = lambda c, u, mid, codes, p: self.subscribed.set()
         self.client.reconnect_delay_set(0.2, 1.0)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
-        time.sleep(0.3)
+        if not self.subscribed.wait(30):
+            raise TimeoutError(f"no SUBACK for {topic!r} from the broker on port {port}")
 
     def _on_message(self, client, userdata, msg) -> None:
         with self.lock:
