@@ -189,6 +189,8 @@ class Embedder(Strict):
     threads: int = Field(default=2, ge=1, le=8, description="runs once per track, not per frame: a second core pays off")
     best_n: int = Field(default=3, ge=1, le=10, description="sightings per track embedded and averaged")
     min_quality: float = Field(default=0.25, ge=0, le=1, description="size x frontalness x sharpness gate, 0..1")
+    refine_keypoints: bool = Field(default=True, description="find a face's keypoints again on a close-up (short-range "
+                                   "model) before the crop is coded: small faces' crops are aligned, and code alike")
 
 
 class Line(Strict):

@@ -79,7 +79,13 @@ class EdgePipeline:
             if site_secret is None:
                 raise ValueError(f"privacy level {level!r} needs the site secret")
             e = cfg.embedder
-            self.embedder = TrackEmbedder(embedder_factory(e.threads), best_n=e.best_n, min_quality=e.min_quality)
+            refine = None
+            if e.refine_keypoints:
+                from footfall.edge.embed.refine import KeypointRefiner
+
+                refine = KeypointRefiner(BlazeFace("short_range", min_confidence=0.5, min_face_px=8))
+            self.embedder = TrackEmbedder(embedder_factory(e.threads), best_n=e.best_n, min_quality=e.min_quality,
+                                          refine=refine)
             rot = cfg.privacy.rotation
             self.codebook = CodeBook(site_secret, cfg.site, cfg.timezone, rot.period, rot.hour)
             if level == "device":

@@ -29,8 +29,24 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
+# The face itself on the crop, forehead to chin (its corners are background), sampled on a grid.
+_FACE_GRID = np.stack(np.meshgrid(np.linspace(16, 96, 9), np.linspace(16, SIZE, 9)), -1).reshape(-1, 2)
+
+
+def _to_crop(keypoints: np.ndarray) -> np.ndarray:
+    return similarity(keypoints[[RIGHT_EYE, LEFT_EYE, NOSE, MOUTH]].astype(np.float64), TEMPLATE.astype(np.float64))
+
+
 def align(image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     """112x112 BGR crop of one face from its six BlazeFace keypoints (frame pixels)."""
-    src = keypoints[[RIGHT_EYE, LEFT_EYE, NOSE, MOUTH]].astype(np.float64)
-    m = similarity(src, TEMPLATE.astype(np.float64))
-    return cv2.warpAffine(image, m, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(image, _to_crop(keypoints), (SIZE, SIZE), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def share_in_frame(shape: tuple[int, ...], keypoints: np.ndarray) -> float:
+    """Share of the face that lies on the frame (1.0: all of it). Where a face is cut off by the frame's edge (a
+    walker leaving at the bottom), the crop is filled in from the edge row: a smear that codes less like them."""
+    back = cv2.invertAffineTransform(_to_crop(keypoints))
+    points = _FACE_GRID @ back[:, :2].T + back[:, 2]
+    h, w = shape[:2]
+    return float(((points >= 0).all(1) & (points[:, 0] <= w) & (points[:, 1] <= h)).mean())

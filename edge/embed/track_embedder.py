@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .align import align
+from .align import align, share_in_frame
+from .refine import close_up
 from .quality import geometry_score, sharpness_score
 
 
@@ -27,8 +28,9 @@ class _Best:
 
 
 class TrackEmbedder:
-    def __init__(self, embed, best_n: int = 3, min_quality: float = 0.25):
+    def __init__(self, embed, best_n: int = 3, min_quality: float = 0.25, refine=None):
         self.embed = embed
+        self.refine = refine  # refine.KeypointRefiner: a face's keypoints found again on a close-up
         self.best_n = best_n
         self.min_quality = min_quality
         self._best: dict[int, _Best] = {}
@@ -40,8 +42,9 @@ class TrackEmbedder:
         g = geometry_score(keypoints)
         if g < self.min_quality or (len(best.crops) == self.best_n and g <= best.crops[0][0]):
             return  # cannot beat what we hold even if perfectly sharp
-        crop = align(image, keypoints)
-        q = g * (0.5 + 0.5 * sharpness_score(crop))
+        crop = self._aligned(image, keypoints)
+        # a face cut off by the frame's edge still tells who it is, when no whole sighting does
+        q = g * (0.5 + 0.5 * sharpness_score(crop)) * share_in_frame(image.shape, keypoints) ** 2
         if q < self.min_quality:
             return
         self._seq += 1
@@ -77,7 +80,15 @@ class TrackEmbedder:
         """Appearance of one face on the current frame, if it is good enough to tell people apart."""
         if geometry_score(keypoints) < self.min_quality:
             return None
+        # not refined: joins are decided on the whole-frame pass's keypoints (refined, they joined two walkers
+        # on the dense scenes and lost a crossing)
         return self._embed(align(image, keypoints))
+
+    def _aligned(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+        if self.refine is None:
+            return align(image, keypoints)
+        patch, kp = close_up(image, keypoints)
+        return align(patch, self.refine(patch, kp))
 
     def _embed(self, crop: np.ndarray) -> np.ndarray:
         self.embedded += 1
