@@ -85,6 +85,7 @@ from .demo import main as demo  # noqa: E402 - one command per module
 
 from .evaluate import main as evaluate  # noqa: E402
 from .crossings import main as crossings  # noqa: E402
+from .codes import main as codes  # noqa: E402
 
 from .heatmap import main as heatmap  # noqa: E402
 from .audience import main as audience  # noqa: E402
@@ -94,6 +95,7 @@ main.add_command(demo, "demo")
 main.add_command(heatmap, "heatmap")
 main.add_command(evaluate, "evaluate")
 main.add_command(crossings, "crossings")
+main.add_command(codes, "codes")
 
 from .recognition import main as recognition  # noqa: E402
 
