@@ -53,7 +53,7 @@ def coded_visits(scene: Path, device: str) -> list[dict]:
 
     def tracked(dets):
         tracks = update(dets)
-        w, h = dets.frame.size
+        h = dets.frame.size[1]
         for t in tracks.live:  # in image heights both ways, so distances are alike across and along
             where[t.id].append((dets.frame.ts - start, t.centre[0] / h, t.centre[1] / h))
         return tracks

@@ -1,9 +1,9 @@
 """Keypoints of a face found again on a close-up of it, for the crop the embedder codes.
 
-The whole-frame pass sees a 40 px face as 6 px of its 192 px input: its keypoints are off by a pixel of that input,
-a third of the eye distance, and the aligned crop comes out shifted or zoomed (it then codes as someone else). The
-short-range model on a close-up, the face about half of its 128 px input (the size it was made for), places them
-within a pixel of the frame.
+The whole-frame pass sees a 40 px face as 6 px of its 192 px input: its keypoints are off by about a pixel of that
+input, a quarter to half of the eye distance, and the aligned crop comes out shifted or zoomed (it then codes as
+someone else). The short-range model on a close-up, the face about half of its 128 px input (the size it was made
+for), places them within a twentieth of the eye distance.
 """
 from __future__ import annotations
 
@@ -36,11 +36,9 @@ def close_up(image: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.n
 class KeypointRefiner:
     def __init__(self, detector):
         self.detector = detector  # BlazeFace("short_range")
-        self.calls = 0
 
     def __call__(self, patch: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
         """The close-up's own face keypoints, or the ones given when the model finds no face where they are."""
-        self.calls += 1
         found = self.detector(Frame(patch, 0.0, 0, "close-up"))
         if not len(found):
             return keypoints

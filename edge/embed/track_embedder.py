@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .align import align, share_in_frame
-from .refine import close_up
 from .quality import geometry_score, sharpness_score
+from .refine import close_up
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,8 +80,8 @@ class TrackEmbedder:
         """Appearance of one face on the current frame, if it is good enough to tell people apart."""
         if geometry_score(keypoints) < self.min_quality:
             return None
-        # not refined: joins are decided on the whole-frame pass's keypoints (refined, they joined two walkers
-        # on the dense scenes and lost a crossing)
+        # not refined: ReID's thresholds were set on the whole-frame pass's keypoints (refined, a join went the
+        # other way on a hard scene and one crossing was lost)
         return self._embed(align(image, keypoints))
 
     def _aligned(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
