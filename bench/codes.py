@@ -18,14 +18,10 @@ import cv2
 import numpy as np
 
 from footfall.edge.app import file_start_ts
-from footfall.edge.capture.frame import Frame
 from footfall.edge.capture.sources import OpenCvSource
 from footfall.edge.config import load as load_edge_config
-from footfall.edge.detect.blazeface import BlazeFace
-from footfall.edge.embed.align import align
-from footfall.edge.embed.sface import SFace
 from footfall.edge.pipeline import EdgePipeline
-from footfall.edge.recognition.photos import padded
+from footfall.edge.recognition.photos import PhotoEmbedder
 
 from .render import plan_scene
 from .render.spec import SceneSpec
@@ -85,7 +81,7 @@ def coded_visits(scene: Path, device: str) -> list[dict]:
                     votes[(w.visitor, w.trip)] += 1
         return votes.most_common(1)[0] if votes else (None, 0)
 
-    detector, sface = BlazeFace("full_range", min_confidence=0.5, min_face_px=16), SFace()
+    photo_embedder = PhotoEmbedder(min_quality=0.0)  # enrollment's own path: largest face, aligned, embedded
     own = {}
     rows = []
     for m in visits:
@@ -95,10 +91,7 @@ def coded_visits(scene: Path, device: str) -> list[dict]:
                "share_of_frames": round(n / max(len(where[m.track]), 1), 2)}
         if m.code is not None and who is not None and vec is not None and vec.vector is not None:
             if who not in own:
-                image = padded(cv2.imread(str(photos[who])))
-                found = detector(Frame(image, 0, 0, ""))
-                best = int(np.argmax((found.boxes[:, 2] - found.boxes[:, 0]) * found.scores))
-                own[who] = sface(align(image, found.keypoints[best]))
+                own[who] = photo_embedder(cv2.imread(str(photos[who]))).vector
             row["cosine_to_own_photo"] = round(float(vec.vector @ own[who]), 3)
         rows.append(row)
     return rows
