@@ -37,13 +37,13 @@ class KeypointRefiner:
     def __init__(self, detector):
         self.detector = detector  # BlazeFace("short_range")
 
-    def __call__(self, patch: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-        """The close-up's own face keypoints, or the ones given when the model finds no face where they are."""
+    def __call__(self, patch: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
+        """The close-up's own face keypoints, or None when the model finds no face where they are."""
         found = self.detector(Frame(patch, 0.0, 0, "close-up"))
         if not len(found):
-            return keypoints
+            return None
         eyes = float(np.linalg.norm(keypoints[LEFT_EYE] - keypoints[RIGHT_EYE]))
         given = keypoints[[RIGHT_EYE, LEFT_EYE, MOUTH]].mean(0)
         offsets = np.linalg.norm(found.keypoints[:, [RIGHT_EYE, LEFT_EYE, MOUTH]].mean(1) - given, axis=1)
         best = int(np.argmin(offsets))
-        return found.keypoints[best] if offsets[best] <= eyes else keypoints
+        return found.keypoints[best] if offsets[best] <= eyes else None

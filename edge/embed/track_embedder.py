@@ -43,6 +43,8 @@ class TrackEmbedder:
         if g < self.min_quality or (len(best.crops) == self.best_n and g <= best.crops[0][0]):
             return  # cannot beat what we hold even if perfectly sharp
         crop = self._aligned(image, keypoints)
+        if crop is None:
+            return
         # a face cut off by the frame's edge still tells who it is, when no whole sighting does
         q = g * (0.5 + 0.5 * sharpness_score(crop)) * share_in_frame(image.shape, keypoints) ** 2
         if q < self.min_quality:
@@ -84,11 +86,12 @@ class TrackEmbedder:
         # other way on a hard scene and one crossing was lost)
         return self._embed(align(image, keypoints))
 
-    def _aligned(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    def _aligned(self, image: np.ndarray, keypoints: np.ndarray) -> np.ndarray | None:
         if self.refine is None:
             return align(image, keypoints)
         patch, kp = close_up(image, keypoints)
-        return align(patch, self.refine(patch, kp))
+        kp = self.refine(patch, kp)
+        return None if kp is None else align(patch, kp)
 
     def _embed(self, crop: np.ndarray) -> np.ndarray:
         self.embedded += 1

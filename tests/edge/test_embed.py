@@ -184,3 +184,20 @@ def test_a_small_face_codes_like_its_full_size_photo_once_refined(small_faces, m
         assert float(refined.finish(1).vector @ full_size) > 0.8
         unrefined = plain.finish(1).vector  # the misaligned crop: too blurred for the gate, or coded as someone else
         assert unrefined is None or float(unrefined @ full_size) < 0.65
+
+
+def test_a_sighting_whose_close_up_shows_no_face_gives_no_code(small_faces, models):
+    """The whole-frame pass can score the back of a head as a face (0.7+ on a rendered scene). Its crop coded as
+    nobody and made a visitor of its own; the short-range model on the close-up finds no face there."""
+    _, sface = models
+    refined = TrackEmbedder(sface, refine=KeypointRefiner(BlazeFace("short_range", min_confidence=0.5, min_face_px=8)))
+    plain = TrackEmbedder(sface)
+    rng = np.random.default_rng(0)
+    for frame, coarse, _, _ in small_faces:
+        no_face = frame.copy()
+        x, y = coarse[[RIGHT_EYE, LEFT_EYE, MOUTH]].mean(0).astype(int)
+        no_face[y - 40:y + 40, x - 40:x + 40] = rng.integers(20, 140, (80, 80, 1), np.uint8)  # hair, sharp
+        for te in (refined, plain):
+            te.observe(1, no_face, coarse)
+        assert refined.finish(1).vector is None
+        assert plain.finish(1).vector is not None  # the gate alone lets it through
