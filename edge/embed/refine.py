@@ -3,7 +3,8 @@
 The whole-frame pass sees a 40 px face as 6 px of its 192 px input: its keypoints are off by about a pixel of that
 input, a quarter to half of the eye distance, and the aligned crop comes out shifted or zoomed (it then codes as
 someone else). The short-range model on a close-up, the face about half of its 128 px input (the size it was made
-for), places them within a twentieth of the eye distance.
+for), places them within a twentieth of the eye distance. Where it finds no face (the back of a head, which the
+whole-frame pass can score over 0.7), the sighting gives no crop: its code would link to nobody and add a visitor.
 """
 from __future__ import annotations
 
