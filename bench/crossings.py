@@ -28,14 +28,14 @@ def counted_crossings(scene: Path, device: str) -> list[dict]:
     log: list[dict] = []
     cross, withdraw = events._cross, events._withdraw
 
-    def logged(st, line, direction, ts, at, crossed_at=None):
+    def logged(st, line, direction, ts, at, crossed_at=None, vanished=False):
         counted = events.crossings["counted"]
-        cross(st, line, direction, ts, at, crossed_at)
+        cross(st, line, direction, ts, at, crossed_at, vanished)
         if events.crossings["counted"] > counted:
             log.append({"track": st, "line": line, "direction": direction, "ts": crossed_at or ts,
                         "inferred": crossed_at is not None})
 
-    def withdrawn(st):  # a step back, or a turn back on the line: the track's last crossing is taken back
+    def withdrawn(st):  # a step back, a turn back on the line, a stop on it: the track's last crossing is taken back
         line = st.crossings[-1][0]
         log.remove([e for e in log if e["track"] is st and e["line"] == line][-1])
         withdraw(st)

@@ -207,9 +207,9 @@ class EventAggregator:
             z["frames"] += 1
 
     def _cross(self, st: _TrackState, line: str, direction: str, ts: float, at,
-               crossed_at: float | None = None) -> None:
+               crossed_at: float | None = None, vanished: bool = False) -> None:
         """at: where on the line (normalised) and crossed_at: when (ts unless inferred later), for telling one
-        walker's two tracks from two walkers."""
+        walker's two tracks from two walkers; vanished: inferred for a walker lost just short of the line."""
         iv = self.current
         last = st.crossings[-1] if st.crossings else None
         if (last and last[0] == line and last[1] != direction and last[3] == iv.start
@@ -217,7 +217,7 @@ class EventAggregator:
             self._withdraw(st)  # stepped over and back: count nothing
             return
         when = ts if crossed_at is None else crossed_at
-        self.same_walker.add(self.line_by_id[line], direction, when, at, st.face_w, st)
+        self.same_walker.add(self.line_by_id[line], direction, when, at, st.face_w, st, vanished)
         iv.lines[line][0 if direction == "in" else 1] += 1
         st.crossings.append((line, direction, ts, iv.start))
         self.crossings["counted"] += 1
@@ -293,17 +293,31 @@ class EventAggregator:
         w, h = self.size
         path = ft.path[:, :3] / np.array([1.0, w, h]) if len(ft.path) else None
         for line in self.lines:
+            stopped = self.same_walker.stopped_here(line, st, path, h / w) if path is not None else None
+            if stopped is not None:
+                self._withdraw_stopped(stopped)
             if any(c[0] == line.id for c in st.crossings):
                 continue
             found = appeared_past(line, st.first, st.last, st.span[0], path)
+            if stopped is not None and found and found[0] != stopped.direction:
+                continue  # came up to the line and went back: nothing
+            vanished = False
             if found is None and path is not None:
                 found = vanished_at(line, path)
+                vanished = found is not None
             if found and self.same_walker.counted(line, *found, st):
                 continue
             found = found or self.same_walker.behind(line, st, h / w)
             if found:
                 st.uncertain = True
-                self._cross(st, line.id, found[0], ft.last_ts, found[2], found[1])
+                self._cross(st, line.id, found[0], ft.last_ts, found[2], found[1], vanished)
+
+    def _withdraw_stopped(self, crossing) -> None:
+        """A crossing inferred for a walker lost short of the line, who was then found standing on it: withdrawn
+        while its interval is open (one already sent keeps it)."""
+        lost = crossing.track
+        if lost.crossings and lost.crossings[-1][0] == crossing.line and lost.crossings[-1][3] == self.current.start:
+            self._withdraw(lost)
 
     def count_visitor(self, returning: bool) -> None:
         if returning:

@@ -11,6 +11,10 @@ standing there (the back of a head is no face); `stood_on` tells them from a wal
 A tailgater can stay hidden behind the person in front until that one walks out of view: their face is first seen
 far past the line, at the spot where the person in front was last detected, just after (`SameWalker.behind`).
 
+A walker lost just short of the line at a walking pace may instead have stopped there (and turned round): a new
+track found standing on the line where they were lost, just after, is them (`SameWalker.stopped_here`). Their
+inferred crossing is withdrawn, and the new track decides: it counts if it walks on.
+
 The same walker can leave both halves: one track vanishes before the line, another (not joined to it) appears
 past it. `SameWalker` keeps them from counting twice: two crossings of a line in the same direction, close in time
 and place, by two tracks of which the second starts after the first ended and no farther back, are one person.
@@ -38,13 +42,17 @@ EMERGE_CROSSED_S = 4.0  # behind them all along, if they crossed the line at mos
 EXIT_EDGE = 0.08  # and were last seen this close to the edge of the image: they walked out of view, uncovering them
 
 
-def end_velocity(path: np.ndarray) -> np.ndarray | None:
-    """Least-squares velocity (dx/dt, dy/dt) of a (K, 3) ts, x, y path over its last FIT_S seconds."""
-    tail = path[path[:, 0] >= path[-1, 0] - FIT_S]
-    if len(tail) < MIN_FIT_POINTS or np.ptp(tail[:, 0]) <= 0:
+def velocity(part: np.ndarray) -> np.ndarray | None:
+    """Least-squares velocity (dx/dt, dy/dt) of a (K, 3) ts, x, y piece of a path."""
+    if len(part) < MIN_FIT_POINTS or np.ptp(part[:, 0]) <= 0:
         return None
-    t = tail[:, 0] - tail[:, 0].mean()
-    return (t[:, None] * (tail[:, 1:3] - tail[:, 1:3].mean(axis=0))).sum(axis=0) / (t ** 2).sum()
+    t = part[:, 0] - part[:, 0].mean()
+    return (t[:, None] * (part[:, 1:3] - part[:, 1:3].mean(axis=0))).sum(axis=0) / (t ** 2).sum()
+
+
+def end_velocity(path: np.ndarray) -> np.ndarray | None:
+    """The velocity over a path's last FIT_S seconds."""
+    return velocity(path[path[:, 0] >= path[-1, 0] - FIT_S])
 
 
 def speed_across(line: CountingLine, velocity: np.ndarray) -> float:
@@ -112,6 +120,7 @@ class _Crossing:
     along: float  # where on the line, normalised image distance from its start
     width: float  # "the same place": SAME_FACES face heights, normalised like `along`
     track: object  # the track's state: span [first, last detection ts], first and last point (updated while it lives)
+    vanished: bool = False  # inferred from a walker lost just short of the line (vanished_at)
 
 
 def continues(earlier, later, line: CountingLine, direction: str) -> bool:
@@ -130,10 +139,11 @@ class SameWalker:
     def __init__(self):
         self._recent: list[_Crossing] = []
 
-    def add(self, line: CountingLine, direction: str, ts: float, at, face_h: float, track) -> None:
+    def add(self, line: CountingLine, direction: str, ts: float, at, face_h: float, track,
+            vanished: bool = False) -> None:
         self._recent = [c for c in self._recent if c.ts >= ts - self.KEEP_S]
         along = float(np.dot(np.asarray(at, np.float64) - line.a, line.dir))
-        self._recent.append(_Crossing(ts, line.id, direction, along, SAME_FACES * face_h, track))
+        self._recent.append(_Crossing(ts, line.id, direction, along, SAME_FACES * face_h, track, vanished))
 
     def withdraw(self, line: str, track) -> None:
         for i in range(len(self._recent) - 1, -1, -1):
@@ -164,6 +174,23 @@ class SameWalker:
                        and 0.0 <= o.ts - c.ts <= SAME_S and abs(o.along - c.along) <= c.width for o in self._recent):
                     return None
                 return direction, c.ts, first
+        return None
+
+    def stopped_here(self, line: CountingLine, track, path: np.ndarray, aspect: float) -> _Crossing | None:
+        """The crossing inferred for a walker lost just short of the line (vanished_at), when this track was first
+        seen standing on the line where they were lost, just after: they had stopped there, not walked on hidden.
+        path: the track's (ts, x, y normalised); aspect: image height over width."""
+        first, start = track.first, track.span[0]
+        v = velocity(path[path[:, 0] <= path[0, 0] + FIT_S])
+        if abs(line.signed_distance(first)) > line.margin or v is None or abs(speed_across(line, v)) >= MIN_SPEED:
+            return None
+        for c in reversed(self._recent):
+            lost = c.track
+            if (c.vanished and c.line == line.id and lost is not track and lost.last is not None
+                    and 0.0 <= start - lost.span[1] <= SAME_S
+                    and np.hypot(first[0] - lost.last[0], (first[1] - lost.last[1]) * aspect)
+                    <= SAME_FACES * lost.face_w):
+                return c
         return None
 
     def counted(self, line: CountingLine, direction: str, ts: float, at, track) -> bool:

@@ -246,6 +246,25 @@ def test_a_walker_who_stands_on_the_line_and_vanishes_did_not_cross():
     assert agg.current.lines["door"] == [0, 0]
 
 
+def test_a_walker_lost_short_of_the_line_then_found_standing_on_it_counts_only_by_walking_on():
+    """Lost just short of the line at a walking pace, a walker counts as crossed hidden. A new track finding them
+    standing on the line where they were lost, a moment later, shows they had stopped: that count is withdrawn,
+    and the new track counts only if it walks on in (turning back counts nothing either way)."""
+    stand, walk_on, turn_back = [0.495] * 12, [0.495] * 6 + [0.52 + 0.04 * i for i in range(8)], \
+        [0.495] * 6 + [0.47 - 0.04 * i for i in range(6)]
+    for then, counted in ((stand, [0, 0]), (walk_on, [1, 0]), (turn_back, [0, 0])):
+        agg = EventAggregator(cfg())
+        agg.finish(walk(agg, 1, [0.22 + 0.03 * i for i in range(10)], 120.0))  # lost at 0.49, 120.9
+        assert agg.current.lines["door"] == [1, 0]
+        agg.finish(walk(agg, 2, then, 122.0))
+        assert agg.current.lines["door"] == counted, then
+    # found walking on rather than standing: that is the walker who crossed hidden, counted once
+    agg = EventAggregator(cfg())
+    agg.finish(walk(agg, 1, [0.22 + 0.03 * i for i in range(10)], 120.0))
+    agg.finish(walk(agg, 2, [0.495 + 0.03 * i for i in range(10)], 121.3))
+    assert agg.current.lines["door"] == [1, 0] and agg.crossings["withdrawn"] == 0
+
+
 def test_one_walker_in_two_tracks_counts_once_and_a_tailgater_counts_too():
     agg = EventAggregator(cfg())
     before = walk(agg, 1, [0.2 + 0.03 * i for i in range(10)], 120.0)  # vanishes at 0.47
