@@ -111,8 +111,17 @@ def truth_figures(truth: dict, site: dict) -> dict:
     dwell = {s["id"]: round(sum(z["exit"] - z["enter"] for d in devices.values() for z in d["zone_visits"]
                                 if store_of.get(z["zone"]) == s["id"]), 1) for s in site["stores"]}
     viewers = sum(len(dev.get("looks", [])) for dev in devices.values())
-    return {"lines": lines, "unique": len(truth["visitors"]),
-            "returning": sum(len(v["trips"]) > 1 for v in truth["visitors"]),
+    # as the linker counts them: a visitor came in through an entrance, a returning one on a second trip (a
+    # passer-by who walks past the door twice is neither)
+    trips_in: dict[str, set] = {v["id"]: set() for v in truth["visitors"]}
+    for d in site["entrances"]:
+        for c in devices.get(d, {}).get("crossings", []):
+            if c["direction"] == "in":
+                trips_in[c["visitor"]].add(c["trip"])
+    if not site["entrances"]:
+        trips_in = {v["id"]: set(range(len(v["trips"]))) for v in truth["visitors"]}
+    return {"lines": lines, "unique": sum(len(t) > 0 for t in trips_in.values()),
+            "returning": sum(len(t) > 1 for t in trips_in.values()),
             "stores": stores, "dwell_s": dwell, "display_viewers": viewers, "flows": truth_flows(truth, site)}
 
 
