@@ -213,7 +213,11 @@ class SiteLinker:
                 elif s.first - before >= STORE_RETURN_S:
                     out[("visitors", store, minute, "returning")] += 1
                 store_last[store] = max(s.last, before or s.last)
-            place = store or s.zone or s.device
+            # seen at a door without going through it or into a zone (a passer-by outside a store, someone who
+            # turned back at the entrance): no place on their path
+            place = store or s.zone or (s.device if s.direction else None)
+            if place is None:
+                continue
             if place_before is not None and place_before != place:
                 out[("flow", place_before, place, minute)] += 1
             place_before = place

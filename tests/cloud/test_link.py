@@ -82,6 +82,25 @@ def test_visitor_unique_returning_and_flows(site):
     assert link.visitors("2026-11-22") == 2
 
 
+def test_seen_passing_a_door_is_no_move(site):
+    """A store's door camera sees shoppers walk past in the mall, and the entrance camera sees people turn back:
+    visits with neither a zone nor a crossing place nobody anywhere."""
+    rng = np.random.default_rng(3)
+    alice = rng.integers(0, 2, 512)
+    link = SiteLinker(site)
+    db = {}
+    for v in (visit(code_near(alice, 50, rng), "entrance", None, 0, direction="in"),
+              visit(code_near(alice, 50, rng), "store-a", None, 40),  # walked past store-a's door
+              visit(code_near(alice, 50, rng), "store-b", "b-floor", 80),
+              visit(code_near(alice, 50, rng), "entrance", None, 150),  # near the door inside, did not leave
+              visit(code_near(alice, 50, rng), "store-a", "a-floor", 200),
+              visit(code_near(alice, 50, rng), "entrance", None, 260, direction="out")):
+        database(linked_points(link.add(v)), db)
+    moves = {k[0].split(",from=")[1]: n for k, n in sums(db).items() if k[0].startswith("footfall_flow") and n}
+    assert moves == {"entrance,site=mall,to=store-b": 1, "store-b,site=mall,to=store-a": 1,
+                     "store-a,site=mall,to=entrance": 1}
+
+
 def test_a_visit_arriving_late_is_inserted_where_it_belongs(site):
     """entrance -> store-b arrives first; the store-a visit between them arrives last: the flow entrance -> store-b
     is rewritten to 0 and the two real moves appear; the store-b visit is not a return to anything."""
