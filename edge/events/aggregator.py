@@ -46,6 +46,7 @@ class _TrackState:
     span: list = field(default_factory=lambda: [float("inf"), float("-inf")])  # first and last detection ts
     face_w: float = 0.0  # last detected face height over the image width (the size of "the same place" on a line)
     recent: list = field(default_factory=list)  # (ts, x, y) of its detections in the last FIT_S seconds
+    stepped_back: bool = False  # an `in` crossing of it was withdrawn (stepped over the line and back)
 
 
 @dataclass
@@ -171,8 +172,11 @@ class EventAggregator:
                         st.depth[line.id] = max(st.depth.get(line.id, 0.0), abs(line.signed_distance(p)))
             elif self.infer_unseen and st.crossings:
                 self._turned_back(st)
+            # standing on a door's line (inside its hysteresis band) is not yet being in the zone behind it: someone
+            # who steps onto the threshold and turns back never entered the store
+            threshold = any(line.side(p) == 0 and line.within_extent(p) for line in self.lines)
             for zone in self.zones:
-                inside = zone.contains(p)
+                inside = zone.contains(p) and (zone.id in st.inside or not threshold)
                 if inside:
                     occupancy[zone.id] += 1
                     customers[zone.id].add(t.id)
@@ -226,6 +230,7 @@ class EventAggregator:
 
     def _withdraw(self, st: _TrackState) -> None:
         line, direction, _, _ = st.crossings.pop()
+        st.stepped_back |= direction == "in"
         self.current.lines[line][0 if direction == "in" else 1] -= 1
         self.same_walker.withdraw(line, st)
         self.crossings["withdrawn"] += 1
@@ -271,6 +276,8 @@ class EventAggregator:
         if self.infer_unseen:
             self._infer_unseen_crossings(st, ft)
         zone = max(st.zone_time, key=st.zone_time.get) if st.zone_time else None
+        if st.stepped_back and not any(c[1] == "in" for c in st.crossings):
+            zone = None  # stepped over the door and back: no visit to the place behind it
         line, direction = st.crossings[-1][:2] if st.crossings else (None, None)
         return Visit(ft.id, ft.first_ts, ft.last_ts, zone, direction, line, round(st.looked_s, 2) if st.displays else None)
 

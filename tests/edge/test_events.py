@@ -265,6 +265,24 @@ def test_a_walker_lost_short_of_the_line_then_found_standing_on_it_counts_only_b
     assert agg.current.lines["door"] == [1, 0] and agg.crossings["withdrawn"] == 0
 
 
+def test_standing_on_a_doors_threshold_and_turning_back_is_no_visit_to_the_zone_behind_it():
+    """The floor zone starts at the door's line. Someone who steps onto the line (inside its band) and turns back
+    neither crossed nor entered: no entry, no occupancy, no zone on the visit. One who steps over it and back is no
+    visit either; a shopper inside who steps out and back still is. Walking on in, they enter."""
+    agg = EventAggregator(cfg())
+    up, back = [0.3 + 0.04 * i for i in range(6)], [0.45 - 0.04 * i for i in range(4)]
+    hesitant = walk(agg, 1, up + [0.51] * 10 + back, 120.0)
+    assert agg.current.zones["floor"]["entries"] == 0 and agg.current.zones["floor"]["occ_max"] == 0
+    assert agg.finish(hesitant).zone is None and agg.current.lines["door"] == [0, 0]
+    assert agg.finish(walk(agg, 3, up + [0.54] * 10 + back, 121.0)).zone is None  # over and back
+    inside = walk(agg, 4, [0.8 - 0.05 * i for i in range(7)] + [0.47] * 3 + [0.6 + 0.05 * i for i in range(4)], 122.0)
+    assert agg.finish(inside).zone == "floor" and agg.current.lines["door"] == [0, 0]
+    entries = agg.current.zones["floor"]["entries"]
+    walker = walk(agg, 2, up + [0.51] * 5 + [0.55 + 0.04 * i for i in range(5)], 125.0)
+    visit = agg.finish(walker)
+    assert (visit.zone, visit.direction, agg.current.zones["floor"]["entries"] - entries) == ("floor", "in", 1)
+
+
 def test_one_walker_in_two_tracks_counts_once_and_a_tailgater_counts_too():
     agg = EventAggregator(cfg())
     before = walk(agg, 1, [0.2 + 0.03 * i for i in range(10)], 120.0)  # vanishes at 0.47
