@@ -23,6 +23,7 @@ def config(**person) -> EdgeConfig:
         "privacy": {"level": "site"}, "site_secret": {"file": "/nonexistent"},
         "camera": {"source": "/dev/video0", "width": W, "height": H, "fps": FPS},
         "detector": {"person": {"enabled": True, **person}},
+        "embedder": {"refine_keypoints": False},  # the faces here are drawn shapes, which no face model finds
         "lines": [{"id": "door", "a": [0.5, 0.95], "b": [0.5, 0.05]}],  # in: towards the image's right
     })
 
