@@ -184,3 +184,22 @@ def _replay_scene(scene_dir: Path, device: str, events: Path, **overrides) -> li
     secret = cfg.read_site_secret()
     replay(cfg, str(scene_dir / f"{device}.mp4"), events, secret, progress=False)
     return [json.loads(line) for line in events.read_text().splitlines()]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test process, for every page test. Playwright's sync API runs one event loop per
+    thread: a second `sync_playwright()` beside one still open (a session's) fails with "Sync API inside the asyncio
+    loop", so page tests must not open their own. Debian's chromium, like the servers (never Playwright's download)."""
+    from playwright.sync_api import sync_playwright
+
+    from footfall.devserver.services import apt_install
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        apt_install("chromium")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(chromium),
+                               args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()

@@ -18,8 +18,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.scene]
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "screenshots" / "commission"
 CLI = [sys.executable, "-m", "footfall.edge"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
@@ -76,20 +74,6 @@ def preview_now(port: int):
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/frame.jpg", timeout=5) as r:
         return cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_COLOR)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from footfall.devserver.services import apt_install
-
-    if not Path(CHROMIUM).exists():
-        apt_install("chromium")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_the_page_shows_the_line_counts_of_the_scene_and_takes_a_new_line(entrance, tmp_path, browser):

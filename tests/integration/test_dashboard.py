@@ -32,8 +32,6 @@ DAY = (START + timedelta(days=DAYS - 1)).date().isoformat()  # the page's day: 2
 RANGE = f"from={DAY}&to={DAY}"
 SITE = {"id": "mall", "name": "Mall West", "timezone": "Europe/Berlin", "entrances": ["entrance"],
         "stores": [{"id": "store-a", "zones": ["a-floor"]}, {"id": "store-b", "zones": ["b-floor"]}]}
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 FLOWS = {("entrance", "store-a"): 40, ("entrance", "store-b"): 12, ("store-a", "store-b"): 3,  # 3: shown as <5
          ("store-b", "store-a"): 7, ("store-a", "entrance"): 30}
@@ -103,21 +101,6 @@ def dash(influxd, tmp_path_factory):
     finally:
         server.close()
         db._call("POST", "/query", params={"q": f'DROP DATABASE "{db.database}"'})
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One Chromium for the whole session (each test gets its own context: cookies of its own)."""
-    from playwright.sync_api import sync_playwright
-
-    from footfall.devserver.services import apt_install
-
-    if not Path(CHROMIUM).exists():  # Debian's, like the servers (never Playwright's own download)
-        apt_install("chromium")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Tab:

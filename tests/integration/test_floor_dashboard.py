@@ -22,7 +22,6 @@ from footfall.cloud.store.influx import InfluxV1
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "out" / "screenshots" / "dashboard" / "floor.png"
-CHROMIUM = "/usr/bin/chromium"
 STORE = {"id": "store-a", "zones": ["a-floor"], "floor": {
     "image": "plan.png", "size_m": [12, 8], "grid": [12, 8],
     "cameras": [{"device": "cam-a", "position": [3, 0]}, {"device": "cam-b", "position": [9, 0]}]}}
@@ -72,29 +71,20 @@ def dash(influxd, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(dash):
-    from playwright.sync_api import sync_playwright
-
-    from footfall.devserver.services import apt_install
-
-    if not Path(CHROMIUM).exists():
-        apt_install("chromium")
+def page(dash, browser):
     base, password = dash
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM,
-                               args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        ctx = b.new_context(viewport={"width": 1400, "height": 1000})
-        p = ctx.new_page()
-        problems = []
-        p.on("console", lambda m: m.type == "error" and problems.append(m.text))
-        p.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
-        p.goto(f"{base}/login?next={requests.utils.quote('/stores/store-a', safe='/')}")
-        p.fill("input[name=name]", "mgr")
-        p.fill("input[name=password]", password)
-        p.click("button[type=submit]")
-        p.wait_for_selector("body[data-ready='1']")
-        yield p, base, problems
-        b.close()
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    p = ctx.new_page()
+    problems = []
+    p.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    p.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    p.goto(f"{base}/login?next={requests.utils.quote('/stores/store-a', safe='/')}")
+    p.fill("input[name=name]", "mgr")
+    p.fill("input[name=password]", password)
+    p.click("button[type=submit]")
+    p.wait_for_selector("body[data-ready='1']")
+    yield p, base, problems
+    ctx.close()
 
 
 def open_store(p, base, query):

@@ -66,7 +66,9 @@ def scene_visits(scene, replay_scene):
 @pytest.mark.scene
 def test_any_arrival_order_gives_the_figures_of_time_order(scene_visits):
     out, truth, site, visits = scene_visits
-    assert {v.device for v in visits} == set(DEVICES) and len(visits) >= 12
+    # every device coded visits (a head drawn turned away, a bare oval the whole-frame pass can take for a face, gives
+    # none: its close-up shows no face)
+    assert {v.device for v in visits} == set(DEVICES) and len(visits) >= 10
     in_time = [(v.last_seen.timestamp(), v) for v in sorted(visits, key=lambda v: (v.first_seen, v.device))]
     link, want = link_all(site, in_time)
     fig = figures(want)

@@ -16,7 +16,6 @@ from footfall.devserver.services import free_port
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "out" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -60,37 +59,31 @@ def test_weekly_chain_roll_up_adds_the_stores(previews, seeded):
     assert "Unique visitors are not shown" in (previews / SITE / f"store-a-weekly-{week}.txt").read_text()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
 @pytest.mark.parametrize("width,height,name", [(1280, 900, "desktop"), (375, 812, "phone")])
-def test_emails_render_in_chromium_at_desktop_and_phone_width(previews, width, height, name):
-    from playwright.sync_api import sync_playwright
-
+def test_emails_render_in_chromium_at_desktop_and_phone_width(previews, browser, width, height, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     week = f"{DAY.isocalendar()[0]}-W{DAY.isocalendar()[1]:02d}"
     pages = {"store-a-daily": previews / SITE / f"store-a-daily-{DAY}.html",
              "store-b-daily": previews / SITE / f"store-b-daily-{DAY}.html",
              "chain-weekly": previews / "chain" / f"chain-weekly-{week}.html",
              "store-a-monthly": previews / SITE / f"store-a-monthly-{DAY:%Y-%m}.html"}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            for label, html in pages.items():
-                page.goto(html.as_uri())
-                page.wait_for_load_state("load")
-                img = page.locator("img")
-                assert img.evaluate("i => i.complete && i.naturalWidth > 0"), f"{label}: chart did not load"
-                box = img.bounding_box()
-                assert box["width"] <= width - 16 + 0.5, f"{label}: chart wider than the {name} viewport"
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 0, f"{label}: {overflow}px sideways scrolling at {width}px"
-                page.screenshot(path=str(SHOTS / f"report-{label}-{name}.png"), full_page=True)
-            assert all(u.startswith("file://") for u in requests)  # nothing fetched from the network
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        for label, html in pages.items():
+            page.goto(html.as_uri())
+            page.wait_for_load_state("load")
+            img = page.locator("img")
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0"), f"{label}: chart did not load"
+            box = img.bounding_box()
+            assert box["width"] <= width - 16 + 0.5, f"{label}: chart wider than the {name} viewport"
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{label}: {overflow}px sideways scrolling at {width}px"
+            page.screenshot(path=str(SHOTS / f"report-{label}-{name}.png"), full_page=True)
+        assert all(u.startswith("file://") for u in requests)  # nothing fetched from the network
+    finally:
+        page.close()
 
 
 def test_demo_email_is_written_and_delivered_to_a_sink(seeded, pki, tmp_path):
