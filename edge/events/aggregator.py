@@ -47,6 +47,7 @@ class _TrackState:
     face_w: float = 0.0  # last detected face height over the image width (the size of "the same place" on a line)
     recent: list = field(default_factory=list)  # (ts, x, y) of its detections in the last FIT_S seconds
     stepped_back: bool = False  # an `in` crossing of it was withdrawn (stepped over the line and back)
+    on_line_since: float | None = None  # when it stepped onto a line's band, while it stands there
 
 
 @dataclass
@@ -173,8 +174,11 @@ class EventAggregator:
             elif self.infer_unseen and st.crossings:
                 self._turned_back(st)
             # standing on a door's line (inside its hysteresis band) is not yet being in the zone behind it: someone
-            # who steps onto the threshold and turns back never entered the store
+            # who steps onto the threshold and turns back never entered the store. Someone who walks on in entered
+            # when they stepped onto it (their stay is not shortened by the band).
             threshold = any(line.side(p) == 0 and line.within_extent(p) for line in self.lines)
+            since = st.on_line_since
+            st.on_line_since = (ts if since is None else since) if threshold else None
             for zone in self.zones:
                 inside = zone.contains(p) and (zone.id in st.inside or not threshold)
                 if inside:
@@ -182,7 +186,7 @@ class EventAggregator:
                     customers[zone.id].add(t.id)
                     st.zone_time[zone.id] = st.zone_time.get(zone.id, 0.0) + dt
                 if inside and zone.id not in st.inside:
-                    st.inside[zone.id] = ts
+                    st.inside[zone.id] = ts if since is None else since
                     iv.zones[zone.id]["entries"] += 1
                 elif not inside and zone.id in st.inside:
                     self._exit(st, zone.id, ts)

@@ -277,10 +277,12 @@ def test_standing_on_a_doors_threshold_and_turning_back_is_no_visit_to_the_zone_
     assert agg.finish(walk(agg, 3, up + [0.54] * 10 + back, 121.0)).zone is None  # over and back
     inside = walk(agg, 4, [0.8 - 0.05 * i for i in range(7)] + [0.47] * 3 + [0.6 + 0.05 * i for i in range(4)], 122.0)
     assert agg.finish(inside).zone == "floor" and agg.current.lines["door"] == [0, 0]
-    entries = agg.current.zones["floor"]["entries"]
+    entries, dwell = agg.current.zones["floor"]["entries"], agg.current.zones["floor"]["dwell_sum"]
     walker = walk(agg, 2, up + [0.51] * 5 + [0.55 + 0.04 * i for i in range(5)], 125.0)
     visit = agg.finish(walker)
     assert (visit.zone, visit.direction, agg.current.zones["floor"]["entries"] - entries) == ("floor", "in", 1)
+    # their stay began when they stepped onto the line (125.5), not when they left its band (126.1)
+    assert agg.current.zones["floor"]["dwell_sum"] - dwell == pytest.approx(126.5 - 125.5)
 
 
 def test_one_walker_in_two_tracks_counts_once_and_a_tailgater_counts_too():
