@@ -176,7 +176,7 @@ class EventAggregator:
             # standing on a door's line (inside its hysteresis band) is not yet being in the zone behind it: someone
             # who steps onto the threshold and turns back never entered the store. Someone who walks on in entered
             # when they stepped onto it (their stay is not shortened by the band).
-            threshold = any(line.side(p) == 0 and line.within_extent(p) for line in self.lines)
+            threshold = bool(self.zones) and any(line.side(p) == 0 and line.within_extent(p) for line in self.lines)
             since = st.on_line_since
             st.on_line_since = (ts if since is None else since) if threshold else None
             for zone in self.zones:

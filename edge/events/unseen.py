@@ -123,6 +123,12 @@ class _Crossing:
     vanished: bool = False  # inferred from a walker lost just short of the line (vanished_at)
 
 
+def where_lost(first, lost, aspect: float) -> bool:
+    """A track first seen at `first` (normalised) is within a face of where the `lost` track was last detected.
+    aspect: image height over width (positions are normalised by each)."""
+    return bool(np.hypot(first[0] - lost.last[0], (first[1] - lost.last[1]) * aspect) <= SAME_FACES * lost.face_w)
+
+
 def continues(earlier, later, line: CountingLine, direction: str) -> bool:
     """`later` could be `earlier` walking on: it was first seen after `earlier` was last seen, no farther back."""
     if earlier.span[1] >= later.span[0]:
@@ -166,8 +172,7 @@ class SameWalker:
             if (c.line == line.id and c.direction == direction and front is not track and front.last is not None
                     and min(*front.last, 1.0 - front.last[0], 1.0 - front.last[1]) <= EXIT_EDGE
                     and start - EMERGE_CROSSED_S <= c.ts <= start and 0.0 <= start - front.span[1] <= EMERGE_S
-                    and np.hypot(first[0] - front.last[0], (first[1] - front.last[1]) * aspect)
-                    <= SAME_FACES * front.face_w):
+                    and where_lost(first, front, aspect)):
                 # unless the one behind was counted already, by a track of their own (seen, or inferred where it
                 # vanished): a crossing just after the front one's, at the same place
                 if any(o.line == c.line and o.direction == direction and o.track is not front and o.track is not track
@@ -181,15 +186,15 @@ class SameWalker:
         seen standing on the line where they were lost, just after: they had stopped there, not walked on hidden.
         path: the track's (ts, x, y normalised); aspect: image height over width."""
         first, start = track.first, track.span[0]
+        if abs(line.signed_distance(first)) > line.margin:
+            return None
         v = velocity(path[path[:, 0] <= path[0, 0] + FIT_S])
-        if abs(line.signed_distance(first)) > line.margin or v is None or abs(speed_across(line, v)) >= MIN_SPEED:
+        if v is None or abs(speed_across(line, v)) >= MIN_SPEED:
             return None
         for c in reversed(self._recent):
             lost = c.track
             if (c.vanished and c.line == line.id and lost is not track and lost.last is not None
-                    and 0.0 <= start - lost.span[1] <= SAME_S
-                    and np.hypot(first[0] - lost.last[0], (first[1] - lost.last[1]) * aspect)
-                    <= SAME_FACES * lost.face_w):
+                    and 0.0 <= start - lost.span[1] <= SAME_S and where_lost(first, lost, aspect)):
                 return c
         return None
 
