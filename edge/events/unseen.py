@@ -63,12 +63,15 @@ def speed_across(line: CountingLine, velocity: np.ndarray) -> float:
 def appeared_past(line: CountingLine, first, last, first_ts: float,
                   path: np.ndarray | None = None) -> tuple[str, float, object] | None:
     """(direction, when, where) for a track first seen (`first`, normalised, at first_ts) just past the line, or on it
-    inside its hysteresis band, that then walked on away from it to `last`; None otherwise. path (ts, x, y
-    normalised): first seen on the line, it left the band for good when last seen in it (it may have stepped back
-    and forth first)."""
+    inside its hysteresis band, that then walked on away from it, and was last seen (`last`) on that side; None
+    otherwise. path (ts, x, y normalised): first seen on the line, it left the band for good when last seen in it
+    (it may have stepped back and forth first)."""
     side = line.side(first) or line.side(last)  # first seen on the line itself: the side is where the walk went
-    d0, d1 = line.signed_distance(first), line.signed_distance(last)
-    if not (side and line.side(last) == side and abs(d0) <= INFER_BAND and abs(d1) - abs(d0) >= INFER_TRAVEL
+    d0 = line.signed_distance(first)
+    # how far it went: someone who walks into a store and browses back towards its door still walked in
+    far = max((side * line.signed_distance(p) for p in path[:, 1:3]), default=0.0) if path is not None else 0.0
+    far = max(far, side * line.signed_distance(last))
+    if not (side and line.side(last) == side and abs(d0) <= INFER_BAND and far - abs(d0) >= INFER_TRAVEL
             and line.within_extent(first)):
         return None
     when = first_ts

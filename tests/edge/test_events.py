@@ -113,6 +113,20 @@ def test_a_walker_first_seen_just_past_the_line_crossed_it_unseen(first_y):
     assert agg.crossings["uncertain"] == 1
 
 
+def test_a_walker_first_seen_just_past_a_store_door_who_browses_back_towards_it_walked_in():
+    """A face turned away over the door, seen once inside: how far they walked in, not where they were last seen,
+    says they walked on (a shopper browses back towards the door)."""
+    agg = EventAggregator(cfg())
+    ys = [0.56, 0.65, 0.75, 0.8, 0.72, 0.64, 0.6]
+    for i, y in enumerate(ys):
+        feed(agg, 120 + i * 0.5, [face(1, y)])
+    path = np.array([[120 + i * 0.5, 0.5 * W, y * H, 40.0] for i, y in enumerate(ys)])
+    track = FinishedTrack(1, 120.0, 123.0, path)
+    feed(agg, 123.5, [], [track])
+    agg.finish(track)
+    assert agg.current.lines["door"] == [1, 0]
+
+
 def test_pausing_on_the_line_before_turning_back_counts_nothing():
     agg = EventAggregator(cfg())
     ys = [0.3, 0.45, 0.54] + [0.54] * 20 + [0.46, 0.4, 0.3]  # over the line, stands there 4 s, turns back
