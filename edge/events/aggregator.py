@@ -15,7 +15,7 @@ from footfall.protocol import DeviceVisitors, DisplayCount, LineCount, StaffPres
 
 from .geometry import CountingLine, Zone
 from .staff_waits import StaffWaits
-from .unseen import FIT_S, SameWalker, appeared_past, stood_on, vanished_at
+from .unseen import FIT_S, SameWalker, appeared_beyond, appeared_past, stood_on, vanished_at
 
 # A step over the line and back (before the interval is sent) counts neither way when it came back within
 # RETRACT_S, or never went further past the line than HESITATE_DEPTH however long it stood there: someone who
@@ -319,6 +319,10 @@ class EventAggregator:
             if found and self.same_walker.counted(line, *found, st):
                 continue
             found = found or self.same_walker.behind(line, st, h / w)
+            if found is None and path is not None:
+                found = appeared_beyond(line, path)
+                if found and self.same_walker.counted(line, *found, st):
+                    continue
             if found:
                 st.uncertain = True
                 self._cross(st, line.id, found[0], ft.last_ts, found[2], found[1], vanished)

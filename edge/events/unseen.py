@@ -10,6 +10,8 @@ standing there (the back of a head is no face); `stood_on` tells them from a wal
 
 A tailgater can stay hidden behind the person in front until that one walks out of view: their face is first seen
 far past the line, at the spot where the person in front was last detected, just after (`SameWalker.behind`).
+A walker who crossed with the head turned away, or behind someone who is still in view, can show a face first
+well past the line, walking on towards the camera (`appeared_beyond`).
 
 A walker lost just short of the line at a walking pace may instead have stopped there (and turned round): a new
 track found standing on the line where they were lost, just after, is them (`SameWalker.stopped_here`). Their
@@ -37,6 +39,8 @@ MIN_WALK = 0.10  # and the track had walked at least this far towards the line
 SAME_S = 2.0  # a crossing this close in time to another track's, in the same place, may be the same walker
 SAME_FACES = 1.0  # "the same place": within this many face heights along the line
 STEP_BACK = 0.05  # a walker's next track starts no farther back than this from where the last one ended
+DEEP_BAND = 0.4  # first seen past the line farther than INFER_BAND but at most this far: still on the way in
+DEEP_TRAVEL = 0.05  # and then walked at least this much farther
 EMERGE_S = 0.6  # a face first seen this soon after the person in front was last detected, at the same spot, was
 EMERGE_CROSSED_S = 4.0  # behind them all along, if they crossed the line at most this long before
 EXIT_EDGE = 0.08  # and were last seen this close to the edge of the image: they walked out of view, uncovering them
@@ -79,6 +83,28 @@ def appeared_past(line: CountingLine, first, last, first_ts: float,
         on = [t for t, x, y in path if not line.side((x, y))]
         when = max(on, default=first_ts)
     return ("in" if side > 0 else "out"), when, first
+
+
+def appeared_beyond(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.ndarray] | None:
+    """(direction, estimated crossing time, point on the line) for a track (ts, x, y normalised) first seen past the
+    line, beyond its inference band but within DEEP_BAND, that walked on away from it at a walking pace and down the
+    image: a face walks towards the camera, and this one crossed with the head turned away or behind someone, and
+    showed it only after. (Tracks walking up the image are leavers' backs of heads, which the detector finds only
+    now and then.) None otherwise."""
+    first = path[0, 1:3]
+    d0 = line.signed_distance(first)
+    v = velocity(path[path[:, 0] <= path[0, 0] + FIT_S])
+    if not INFER_BAND < abs(d0) <= DEEP_BAND or v is None or v[1] < MIN_SPEED:
+        return None
+    away = np.sign(d0) * speed_across(line, v)
+    far = max(np.sign(d0) * line.signed_distance(p) for p in path[:, 1:3])
+    if away < MIN_SPEED or far - abs(d0) < DEEP_TRAVEL:
+        return None
+    back = abs(d0) / away  # seconds since it was on the line, at that pace
+    at = first - v * back
+    if not line.within_extent(at):
+        return None
+    return ("in" if d0 > 0 else "out"), float(path[0, 0] - back), at
 
 
 def vanished_at(line: CountingLine, path: np.ndarray) -> tuple[str, float, np.ndarray] | None:

@@ -326,6 +326,27 @@ def test_the_next_walker_through_the_same_spot_is_not_the_hidden_one():
     assert agg.current.lines["door"] == [2, 0]
 
 
+def test_a_walker_who_showed_a_face_only_well_past_the_line_crossed_it_unseen():
+    """Head turned away over the line (or behind someone), the face first seen a quarter of the image past it,
+    walking on towards the camera: they crossed. The same walker counted already, found again deeper by a track of
+    its own, is not counted twice; someone walking in from the side of the image, or standing, did not cross."""
+    agg = EventAggregator(cfg())
+    agg.finish(walk(agg, 1, [0.75 + 0.025 * i for i in range(8)], 120.0))
+    assert agg.current.lines["door"] == [1, 0] and agg.crossings["uncertain"] == 1
+    agg = EventAggregator(cfg())
+    agg.finish(walk(agg, 1, [0.3 + 0.03 * i for i in range(12)], 120.0))  # crosses at 120.7, lost at 0.63
+    agg.finish(walk(agg, 2, [0.72 + 0.03 * i for i in range(6)], 121.6))
+    assert agg.current.lines["door"] == [1, 0]
+    agg = EventAggregator(cfg())
+    for tid, ys, xs in ((1, [0.75 + 0.025 * i for i in range(8)], [0.03 + 0.06 * i for i in range(8)]),
+                        (2, [0.75, 0.76, 0.75, 0.76, 0.75, 0.76], [0.5] * 6)):
+        for i, (x, y) in enumerate(zip(xs, ys)):
+            feed(agg, 120 + i * 0.1, [face(tid, y, x=x)])
+        agg.finish(FinishedTrack(tid, 120.0, 120.0 + 0.1 * (len(ys) - 1),
+                                 np.array([(120 + i * 0.1, x * W, y * H, 40.0) for i, (x, y) in enumerate(zip(xs, ys))])))
+    assert agg.current.lines["door"] == [0, 0]
+
+
 def test_a_tailgater_first_seen_as_the_person_in_front_walks_out_of_view_crossed_hidden():
     """Hidden behind the person in front all the way, a tailgater's face shows only when that one walks out of view
     at the bottom: first seen there, far past the line, just after and at the same spot. Someone first seen there
