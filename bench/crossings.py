@@ -3,7 +3,8 @@
 `evaluate` compares totals, where a miss and a false count cancel. This replays each device's video through the edge
 pipeline (as `footfall-edge replay` does), logs every crossing the events stage counts (with the time it was made,
 or for one inferred after the walk, the time it was estimated at; withdrawn step-backs dropped) and pairs them with
-truth.json's crossings of the same line and direction, nearest in time within [-1.5 s, +4 s].
+truth.json's crossings of the same line and direction within [-1.5 s, +4 s]: as many pairs as possible, then the
+nearest in time.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from footfall.edge.app import file_start_ts
 from footfall.edge.capture.sources import OpenCvSource
@@ -18,6 +21,7 @@ from footfall.edge.config import load as load_edge_config
 from footfall.edge.pipeline import EdgePipeline
 
 EARLY_S, LATE_S = 1.5, 4.0
+UNPAIRED = 1e6
 
 
 def counted_crossings(scene: Path, device: str) -> list[dict]:
@@ -54,18 +58,27 @@ def counted_crossings(scene: Path, device: str) -> list[dict]:
 
 
 def match(truth: list[dict], counted: list[dict], start: float) -> dict:
-    """Greedy pairing in truth order; times relative to the scene start."""
+    """Pairs of a truth crossing and a counted one of the same line and direction, the count at most EARLY_S before
+    and LATE_S after: as many pairs as can be made, then the smallest time errors (greedy pairing in time order
+    could give a walker's count to the one before them, and show a miss and a false count where there were none).
+    Times in the result are relative to the scene start."""
     used: set[int] = set()
-    missed = []
-    for c in sorted(truth, key=lambda c: c["t"]):
-        near = [(abs(e["ts"] - c["t"]), i) for i, e in enumerate(counted) if i not in used
-                and e["line"] == c["line"] and e["direction"] == c["direction"]
-                and c["t"] - EARLY_S <= e["ts"] <= c["t"] + LATE_S]
-        if near:
-            used.add(min(near)[1])
-        else:
-            missed.append({"visitor": c["visitor"], "trip": c["trip"], "direction": c["direction"],
-                           "t": round(c["t"] - start, 2), "hidden": c["hidden"]})
+    paired: set[int] = set()
+    for key in {(c["line"], c["direction"]) for c in truth}:
+        ts = [i for i, c in enumerate(truth) if (c["line"], c["direction"]) == key]
+        cs = [j for j, e in enumerate(counted) if (e["line"], e["direction"]) == key]
+        if not ts or not cs:
+            continue
+        dt = np.array([[counted[j]["ts"] - truth[i]["t"] for j in cs] for i in ts])
+        allowed = (dt >= -EARLY_S) & (dt <= LATE_S)
+        cost = np.where(allowed, np.abs(dt), UNPAIRED)  # a pair fewer costs more than any time error
+        for r, c in zip(*linear_sum_assignment(cost)):
+            if allowed[r, c]:
+                paired.add(ts[r])
+                used.add(cs[c])
+    missed = [{"visitor": c["visitor"], "trip": c["trip"], "direction": c["direction"],
+               "t": round(c["t"] - start, 2), "hidden": c["hidden"]}
+              for i, c in sorted(enumerate(truth), key=lambda ic: ic[1]["t"]) if i not in paired]
     extra = [{"direction": e["direction"], "t": round(e["ts"] - start, 2), "inferred": e["inferred"]}
              for i, e in enumerate(counted) if i not in used]
     out = {}

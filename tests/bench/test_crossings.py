@@ -22,6 +22,15 @@ def test_a_miss_and_a_false_count_do_not_cancel():
     assert r["inferred"] == 1
 
 
+def test_each_count_is_paired_so_that_the_most_walkers_are_matched():
+    """Nearest first in time order, the first walker would take the count made 0.5 s after them, which is the only
+    one the second walker's can be (the other was 1.0 s before the first): a miss and a false count that are not."""
+    truth = [crossing("v1", 10.0), crossing("v2", 12.0)]
+    counted = [{"line": "door", "direction": "in", "ts": START + t, "inferred": False} for t in (9.0, 10.5)]
+    r = match(truth, counted, START)
+    assert r["in"] == {"truth": 2, "counted": 2, "missed": 0, "extra": 0}
+
+
 @pytest.mark.scene
 def test_on_a_rendered_scene_every_seen_walker_is_counted(scene):
     out, truth = scene
