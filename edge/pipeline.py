@@ -196,7 +196,7 @@ class EdgePipeline:
                 if self.audience is not None:  # nor an audience estimate
                     self.audience.finish(ft.id, self.events.current.start, counted=False)
                 continue
-            noise = visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None
+            noise = ft.double or (visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None)
             if self.audience is not None:  # counted in the interval the visit ends in, never attached to it
                 self.audience.finish(ft.id, self.events.current.start, counted=not noise)
             if noise:

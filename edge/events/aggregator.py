@@ -252,18 +252,24 @@ class EventAggregator:
         self.staff_tracks.add(track_id)
         if self.waits is not None:
             self.waits.forget(track_id)
+        iv = self.current
+        if iv is not None:
+            iv.staff.add(track_id)
+            for d in iv.displays.values():
+                d["passers"].discard(track_id)
+                d["viewers"].discard(track_id)
+        self._uncount(track_id)
+
+    def _uncount(self, track_id: int) -> None:
+        """The track's crossings and zone entries in the open interval are withdrawn (an interval already sent keeps
+        them), and it is forgotten."""
         st, iv = self.tracks.pop(track_id, None), self.current
-        if iv is None:
-            return
-        iv.staff.add(track_id)
-        for d in iv.displays.values():
-            d["passers"].discard(track_id)
-            d["viewers"].discard(track_id)
-        if st is None:
+        if st is None or iv is None:
             return
         for line, direction, _, start in st.crossings:
             if start == iv.start:
                 iv.lines[line][0 if direction == "in" else 1] -= 1
+                self.same_walker.withdraw(line, st)
         for zone_id, entered in st.inside.items():
             if entered >= iv.start:
                 iv.zones[zone_id]["entries"] -= 1
@@ -273,6 +279,9 @@ class EventAggregator:
             self.floor.forget(ft.id)
         if ft.id in self.staff_tracks:  # no crossing inferred, no dwell: staff are not visitors
             self.staff_tracks.discard(ft.id)
+            return Visit(ft.id, ft.first_ts, ft.last_ts, None, None, None, None)
+        if ft.double:  # a second track on another's face: that track counts the walker
+            self._uncount(ft.id)
             return Visit(ft.id, ft.first_ts, ft.last_ts, None, None, None, None)
         st = self.tracks.pop(ft.id, _TrackState())
         for zone_id in list(st.inside):

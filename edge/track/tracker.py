@@ -43,6 +43,19 @@ class TrackedFace:
         return self.state != "lost"
 
 
+DOUBLE_IOU = 0.5
+DOUBLE_TURNS = 2
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two 2x2 [[x1, y1], [x2, y2]] boxes."""
+    iw = min(a[1, 0], b[1, 0]) - max(a[0, 0], b[0, 0])
+    ih = min(a[1, 1], b[1, 1]) - max(a[0, 1], b[0, 1])
+    inter = max(iw, 0.0) * max(ih, 0.0)
+    union = float(np.prod(a[1] - a[0]) + np.prod(b[1] - b[0])) - inter
+    return inter / union if union > 0 else 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class _DetRef:
     """What a norfair Detection carries for us: its row in the frame's Detections, the frame, the keypoints."""
@@ -80,6 +93,7 @@ class FaceTracker(NorfairTracks):
         initialising = self._initialising()
         self._tracker.update(detections=dets)
         joins = self._updated(initialising)
+        self._drop_doubles()
         for obj in self._tracker.tracked_objects:
             det = obj.last_detection
             if det.data.frame == self._frame_no and det.scores[0] >= self.start_score:
@@ -96,3 +110,29 @@ class FaceTracker(NorfairTracks):
 
     def _reportable(self, obj) -> bool:
         return getattr(obj, "footfall_started", False)
+
+    def _drop_doubles(self) -> None:
+        """Two tracks on one face: a track that missed a frame can be refused its own face (a head turning away
+        looks like someone else, reid.py), which then starts a second track, and the two take the face in turns,
+        never both on one frame. Both walked over the line: one walker of a group counted twice on a hard scene.
+        Once each has had the face on DOUBLE_TURNS frames since the second began, never on the same frame, and the
+        one without it now is predicted on the other's detection, the younger is removed as a double."""
+        now = self._frame_no
+        tracks = [o for o in self._tracker.tracked_objects
+                  if o.id is not None and o.hit_counter >= 0 and o.id in self._history]
+        coasting = [o for o in tracks if o.last_detection.data.frame != now]
+        if not coasting or len(coasting) == len(tracks):
+            return  # nothing to compare on most frames: every track detected, or none
+        for lost in coasting:
+            for seen in tracks:
+                if seen.last_detection.data.frame != now or seen.id in self._doubles or lost.id in self._doubles:
+                    continue
+                if _iou(seen.last_detection.points, lost.estimate) < DOUBLE_IOU:
+                    continue
+                old, young = sorted((seen, lost), key=lambda o: o.id)
+                born = self._history[young.id].points[0][0]
+                turns = [{p[0] for p in self._history[o.id].points if p[0] >= born} for o in (old, young)]
+                if turns[0] & turns[1] or min(len(turns[0]) + (old is seen), len(turns[1]) + (young is seen)) < DOUBLE_TURNS:
+                    continue
+                self._tracker.tracked_objects.remove(young)
+                self._doubles.add(young.id)

@@ -137,3 +137,28 @@ def test_a_look_alike_coming_in_behind_is_not_joined_to_the_walker_who_went_on()
         agg.update(tracks)
     assert tracker.tracks_joined == {"appearance": 0, "motion": 0}
     assert agg.current.lines["door"] == [2, 0]
+
+
+def test_a_head_turning_away_does_not_leave_a_second_track_counting_the_walker_again():
+    """A track that missed a frame is refused a face that looks like someone else: a head turning away. That face
+    starts a second track, and the two take it in turns (on frames where it is too poor to compare, the first gets
+    it back). Both walked over the line: one walker counted twice. The second is ended as a double of the first."""
+    looks = {1: PEOPLE[1], 3: np.eye(128, dtype=np.float32)[3]}  # 3: turning away; 0: too poor to tell
+    app = Appearance(of_track=lambda tid: PEOPLE[1] if tid == 1 else None,
+                     of_face=lambda image, kps: looks.get(int(kps[0, 0])))
+    codes = [1] * 15 + [None] + [3, 3, 3] + [3, None, None, 3, 3, 0, 0, 0, None, 3, 0, 0, 0, None, 0, 3] + [0] * 12
+    cfg = EdgeConfig.model_validate(dict(site="s", device="d", role="entrance", timezone="UTC",
+                                         privacy={"level": "counts"}, camera={"source": "x"},
+                                         lines=[{"id": "door", "a": [1.0, 0.5], "b": [0.0, 0.5]}]))
+    tracker, agg, finished = FaceTracker(FPS, appearance=app), EventAggregator(cfg), []
+    for i, code in enumerate(codes):  # walking down the image over the line (y 360) at frame 25
+        t = i / FPS
+        tracks = tracker.update(detections(t, [] if code is None else [(code, 640 + 5 * t, 150 + 125 * t, 40 + 20 * t)]))
+        agg.advance(t)
+        agg.update(tracks)
+        finished += tracks.finished
+    finished += tracker.flush(tracks.frame).finished
+    for ft in finished:
+        agg.finish(ft)
+    assert sum(agg.current.lines["door"]) == 1
+    assert [ft.double for ft in sorted(finished, key=lambda ft: ft.id)] == [False, True]
