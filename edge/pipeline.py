@@ -196,7 +196,14 @@ class EdgePipeline:
                 if self.audience is not None:  # nor an audience estimate
                     self.audience.finish(ft.id, self.events.current.start, counted=False)
                 continue
-            noise = ft.double or (visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None)
+            if ft.double_of is not None:  # the walker's own track goes on: their sightings go with it
+                if self.embedder is not None:
+                    self.embedder.merge(ft.id, into=ft.double_of)
+                if self.audience is not None:
+                    self.audience.finish(ft.id, self.events.current.start, counted=False)
+                self.discarded_tracks += 1
+                continue
+            noise = visit.last_seen - visit.first_seen < MIN_VISIT_S and visit.direction is None
             if self.audience is not None:  # counted in the interval the visit ends in, never attached to it
                 self.audience.finish(ft.id, self.events.current.start, counted=not noise)
             if noise:

@@ -109,6 +109,19 @@ class TrackEmbedder:
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
         return TrackEmbedding(mean.astype(np.float32), float(np.mean([q for q, _, _ in best.crops])), len(vectors))
 
+    def merge(self, track_id: int, into: int) -> None:
+        """A track found to be a second one on another's face: its sightings join that track's, the best kept."""
+        best = self._best.pop(track_id, None)
+        if best is None:
+            return
+        target = self._best.setdefault(into, _Best())
+        target.embedded.update(best.embedded)
+        for item in best.crops:
+            if len(target.crops) < self.best_n:
+                heapq.heappush(target.crops, item)
+            elif item[0] > target.crops[0][0]:
+                heapq.heapreplace(target.crops, item)
+
     def drop(self, track_id: int) -> None:
         self._best.pop(track_id, None)
 

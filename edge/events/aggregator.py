@@ -280,7 +280,7 @@ class EventAggregator:
         if ft.id in self.staff_tracks:  # no crossing inferred, no dwell: staff are not visitors
             self.staff_tracks.discard(ft.id)
             return Visit(ft.id, ft.first_ts, ft.last_ts, None, None, None, None)
-        if ft.double:  # a second track on another's face: that track counts the walker
+        if ft.double_of is not None:  # a second track on another's face: that track counts the walker
             self._uncount(ft.id)
             return Visit(ft.id, ft.first_ts, ft.last_ts, None, None, None, None)
         st = self.tracks.pop(ft.id, _TrackState())

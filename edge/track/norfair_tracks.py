@@ -22,7 +22,7 @@ class FinishedTrack:
     first_ts: float
     last_ts: float
     path: np.ndarray  # (K, 4): ts, centre x, centre y, box height in px, for every detected frame
-    double: bool = False  # ended as a second track on another track's face: what it counted is not a walker's
+    double_of: int | None = None  # ended as a second track on this track's face: what it counted is not a walker's
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +46,7 @@ class NorfairTracks:
         self._tracker = self._new_tracker()
         self._history: dict[int, _History] = {}
         self._seen: set[int] = set()
-        self._doubles: set[int] = set()  # tracks removed as a second track on another's face, not yet reported
+        self._doubles: dict[int, int] = {}  # track removed as a second track on another's face -> that track
         self._frame_no = 0
         self.tracks_started = 0
         self.tracks_joined = {"appearance": 0, "motion": 0}
@@ -104,9 +104,7 @@ class NorfairTracks:
 
     def _finish(self, track_id: int) -> FinishedTrack:
         path = np.array(self._history.pop(track_id).points, np.float64)
-        double = track_id in self._doubles
-        self._doubles.discard(track_id)
-        return FinishedTrack(track_id, float(path[0, 0]), float(path[-1, 0]), path, double)
+        return FinishedTrack(track_id, float(path[0, 0]), float(path[-1, 0]), path, self._doubles.pop(track_id, None))
 
     def flush(self, frame: Frame) -> Tracks:
         """End of input: finish every live track."""

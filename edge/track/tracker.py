@@ -135,4 +135,4 @@ class FaceTracker(NorfairTracks):
                 if turns[0] & turns[1] or min(len(turns[0]) + (old is seen), len(turns[1]) + (young is seen)) < DOUBLE_TURNS:
                     continue
                 self._tracker.tracked_objects.remove(young)
-                self._doubles.add(young.id)
+                self._doubles[young.id] = old.id

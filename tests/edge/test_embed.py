@@ -201,3 +201,18 @@ def test_a_sighting_whose_close_up_shows_no_face_gives_no_code(small_faces, mode
             te.observe(1, no_face, coarse)
         assert refined.finish(1).vector is None
         assert plain.finish(1).vector is not None  # the gate alone lets it through
+
+
+def test_a_double_tracks_sightings_join_the_walkers_own_track(small_faces, models):
+    """A second track on a walker's face ends as a double (edge/track/tracker.py): what it saw of the face codes
+    the walker, with their own track's sightings, the best three kept."""
+    _, sface = models
+    te = TrackEmbedder(sface, refine=KeypointRefiner(BlazeFace("short_range", min_confidence=0.5, min_face_px=8)))
+    (frame, coarse, _, full_size), other = small_faces[0], small_faces[1]
+    te.observe(1, other[0], other[1])  # the walker's own track caught a poor look of someone else's face
+    for _ in range(3):
+        te.observe(2, frame, coarse)
+    te.merge(2, into=1)
+    merged = te.finish(1)
+    assert merged.faces == 3 and float(merged.vector @ full_size) > 0.8
+    assert te.finish(2).vector is None

@@ -161,4 +161,4 @@ def test_a_head_turning_away_does_not_leave_a_second_track_counting_the_walker_a
     for ft in finished:
         agg.finish(ft)
     assert sum(agg.current.lines["door"]) == 1
-    assert [ft.double for ft in sorted(finished, key=lambda ft: ft.id)] == [False, True]
+    assert [ft.double_of for ft in sorted(finished, key=lambda ft: ft.id)] == [None, 1]
