@@ -33,6 +33,15 @@ class Appearance:
     of_face: Callable[[np.ndarray, np.ndarray], np.ndarray | None]
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two 2x2 [[x1, y1], [x2, y2]] boxes (0 when either is empty)."""
+    (ax1, ay1), (ax2, ay2) = a
+    (bx1, by1), (bx2, by2) = b
+    inter = max(min(ax2, bx2) - max(ax1, bx1), 0.0) * max(min(ay2, by2) - max(ay1, by1), 0.0)
+    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 def _box(points: np.ndarray) -> tuple[np.ndarray, float]:
     """Centre and height of a 2x2 [[x1, y1], [x2, y2]] box."""
     return points.mean(axis=0), float(abs(points[1, 1] - points[0, 1]))
@@ -102,12 +111,7 @@ class ReId:
         """The tracker's frame-to-frame distance, 1 - IoU of the detection and the predicted box; a track that
         missed a frame and would now take a face that looks like someone else's is refused (a walker stepping into
         the spot where a hidden one was predicted)."""
-        (ax1, ay1), (ax2, ay2) = det.points
-        (bx1, by1), (bx2, by2) = obj.estimate
-        iw, ih = min(ax2, bx2) - max(ax1, bx1), min(ay2, by2) - max(ay1, by1)
-        inter = max(iw, 0.0) * max(ih, 0.0)
-        union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
-        distance = 1.0 - inter / union if union > 0 else 1.0
+        distance = 1.0 - box_iou(det.points, obj.estimate)
         if distance < 1.0 and obj.id is not None and obj.last_detection.data.frame < self.frame_index - 1:
             similarity = self._similarity(obj.id, det)
             if similarity is not None and similarity < MIN_SIMILARITY:

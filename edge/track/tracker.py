@@ -16,7 +16,7 @@ from norfair import Detection
 from footfall.edge.detect.detections import Detections
 
 from .norfair_tracks import FinishedTrack, NorfairTracks, State, Tracks
-from .reid import THRESHOLD, Appearance, ReId
+from .reid import THRESHOLD, Appearance, ReId, box_iou
 
 __all__ = ["FaceTracker", "FinishedTrack", "State", "TrackedFace", "Tracks"]
 
@@ -43,17 +43,8 @@ class TrackedFace:
         return self.state != "lost"
 
 
-DOUBLE_IOU = 0.5
-DOUBLE_TURNS = 2
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two 2x2 [[x1, y1], [x2, y2]] boxes."""
-    iw = min(a[1, 0], b[1, 0]) - max(a[0, 0], b[0, 0])
-    ih = min(a[1, 1], b[1, 1]) - max(a[0, 1], b[0, 1])
-    inter = max(iw, 0.0) * max(ih, 0.0)
-    union = float(np.prod(a[1] - a[0]) + np.prod(b[1] - b[0])) - inter
-    return inter / union if union > 0 else 0.0
+DOUBLE_IOU = 0.5  # a track without the face on this frame is predicted on the other's detection
+DOUBLE_TURNS = 2  # frames each of two tracks has had the face since the second began, never together
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,12 +118,13 @@ class FaceTracker(NorfairTracks):
             for seen in tracks:
                 if seen.last_detection.data.frame != now or seen.id in self._doubles or lost.id in self._doubles:
                     continue
-                if _iou(seen.last_detection.points, lost.estimate) < DOUBLE_IOU:
+                if box_iou(seen.last_detection.points, lost.estimate) < DOUBLE_IOU:
                     continue
                 old, young = sorted((seen, lost), key=lambda o: o.id)
                 born = self._history[young.id].points[0][0]
                 turns = [{p[0] for p in self._history[o.id].points if p[0] >= born} for o in (old, young)]
-                if turns[0] & turns[1] or min(len(turns[0]) + (old is seen), len(turns[1]) + (young is seen)) < DOUBLE_TURNS:
+                together = turns[0] & turns[1]
+                if together or min(len(t) + (o is seen) for t, o in zip(turns, (old, young))) < DOUBLE_TURNS:
                     continue
                 self._tracker.tracked_objects.remove(young)
                 self._doubles[young.id] = old.id

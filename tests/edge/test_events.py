@@ -342,8 +342,8 @@ def test_a_walker_who_showed_a_face_only_well_past_the_line_crossed_it_unseen():
                         (2, [0.75, 0.76, 0.75, 0.76, 0.75, 0.76], [0.5] * 6)):
         for i, (x, y) in enumerate(zip(xs, ys)):
             feed(agg, 120 + i * 0.1, [face(tid, y, x=x)])
-        agg.finish(FinishedTrack(tid, 120.0, 120.0 + 0.1 * (len(ys) - 1),
-                                 np.array([(120 + i * 0.1, x * W, y * H, 40.0) for i, (x, y) in enumerate(zip(xs, ys))])))
+        path = np.array([(120 + i * 0.1, x * W, y * H, 40.0) for i, (x, y) in enumerate(zip(xs, ys))])
+        agg.finish(FinishedTrack(tid, 120.0, 120.0 + 0.1 * (len(ys) - 1), path))
     assert agg.current.lines["door"] == [0, 0]
 
 

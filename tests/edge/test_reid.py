@@ -153,7 +153,8 @@ def test_a_head_turning_away_does_not_leave_a_second_track_counting_the_walker_a
     tracker, agg, finished = FaceTracker(FPS, appearance=app), EventAggregator(cfg), []
     for i, code in enumerate(codes):  # walking down the image over the line (y 360) at frame 25
         t = i / FPS
-        tracks = tracker.update(detections(t, [] if code is None else [(code, 640 + 5 * t, 150 + 125 * t, 40 + 20 * t)]))
+        faces = [] if code is None else [(code, 640 + 5 * t, 150 + 125 * t, 40 + 20 * t)]
+        tracks = tracker.update(detections(t, faces))
         agg.advance(t)
         agg.update(tracks)
         finished += tracks.finished
