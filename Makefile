@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml
 
 # mosquitto and influxdb are installed from Debian packages by the test fixtures when missing. Tests run in 4
 # processes: many wait on servers, apt or the network, so 4 beat 2 even on 2 cores; the Debian root tests stay in one.
+# numpy's BLAS keeps to one thread per process: 4 workers already fill the cores, and two BLAS threads each made the
+# privacy benchmark's QR decompositions 1.4x slower beside other work (past its 15-minute timeout on a busy machine).
 test: install
-	$(BIN)/pytest -q -n 4 --dist loadgroup
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -q -n 4 --dist loadgroup
 
 # unit tests of pure logic: no servers, no rendered scenes
 test-fast: install
