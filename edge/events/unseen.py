@@ -41,8 +41,10 @@ SAME_FACES = 1.0  # "the same place": within this many face heights along the li
 STEP_BACK = 0.05  # a walker's next track starts no farther back than this from where the last one ended
 DEEP_BAND = 0.4  # first seen past the line farther than INFER_BAND but at most this far: still on the way in
 DEEP_TRAVEL = 0.05  # and then walked at least this much farther
-EMERGE_S = 0.6  # a face first seen this soon after the person in front was last detected, at the same spot, was
-EMERGE_CROSSED_S = 4.0  # behind them all along, if they crossed the line at most this long before
+# a face first seen this soon after the person in front was last detected, at the same spot, was behind them all
+# along (0.6-0.7 m behind at 0.75 m/s or faster), if they crossed the line at most EMERGE_CROSSED_S before
+EMERGE_S = 0.9
+EMERGE_CROSSED_S = 5.0
 EXIT_EDGE = 0.08  # and were last seen this close to the edge of the image: they walked out of view, uncovering them
 
 
