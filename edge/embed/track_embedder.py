@@ -50,10 +50,13 @@ class TrackEmbedder:
         if q < self.min_quality:
             return
         self._seq += 1
-        item = (q, self._seq, crop)
+        self._offer(best, (q, self._seq, crop))
+
+    def _offer(self, best: _Best, item: tuple) -> None:
+        """Keep a (quality, seq, crop) sighting if it is among the track's best_n."""
         if len(best.crops) < self.best_n:
             heapq.heappush(best.crops, item)
-        elif q > best.crops[0][0]:
+        elif item[0] > best.crops[0][0]:
             heapq.heapreplace(best.crops, item)
 
     def of_track(self, track_id: int) -> np.ndarray | None:
@@ -117,10 +120,7 @@ class TrackEmbedder:
         target = self._best.setdefault(into, _Best())
         target.embedded.update(best.embedded)
         for item in best.crops:
-            if len(target.crops) < self.best_n:
-                heapq.heappush(target.crops, item)
-            elif item[0] > target.crops[0][0]:
-                heapq.heapreplace(target.crops, item)
+            self._offer(target, item)
 
     def drop(self, track_id: int) -> None:
         self._best.pop(track_id, None)

@@ -66,6 +66,11 @@ def speed_across(line: CountingLine, velocity: np.ndarray) -> float:
     return float(line.dir[0] * velocity[1] - line.dir[1] * velocity[0])
 
 
+def farthest(line: CountingLine, path: np.ndarray, side: float) -> float:
+    """How far past the line, on `side` (+1 or -1), a path (ts, x, y normalised) went; 0 for an empty one."""
+    return max((side * line.signed_distance(p) for p in path[:, 1:3]), default=0.0)
+
+
 def appeared_past(line: CountingLine, first, last, first_ts: float,
                   path: np.ndarray | None = None) -> tuple[str, float, object] | None:
     """(direction, when, where) for a track first seen (`first`, normalised, at first_ts) just past the line, or on it
@@ -75,8 +80,7 @@ def appeared_past(line: CountingLine, first, last, first_ts: float,
     side = line.side(first) or line.side(last)  # first seen on the line itself: the side is where the walk went
     d0 = line.signed_distance(first)
     # how far it went: someone who walks into a store and browses back towards its door still walked in
-    far = max((side * line.signed_distance(p) for p in path[:, 1:3]), default=0.0) if path is not None else 0.0
-    far = max(far, side * line.signed_distance(last))
+    far = max(farthest(line, path, side) if path is not None else 0.0, side * line.signed_distance(last))
     if not (side and line.side(last) == side and abs(d0) <= INFER_BAND and far - abs(d0) >= INFER_TRAVEL
             and line.within_extent(first)):
         return None
@@ -99,8 +103,7 @@ def appeared_beyond(line: CountingLine, path: np.ndarray) -> tuple[str, float, n
     if not INFER_BAND < abs(d0) <= DEEP_BAND or v is None or v[1] < MIN_SPEED:
         return None
     away = np.sign(d0) * speed_across(line, v)
-    far = max(np.sign(d0) * line.signed_distance(p) for p in path[:, 1:3])
-    if away < MIN_SPEED or far - abs(d0) < DEEP_TRAVEL:
+    if away < MIN_SPEED or farthest(line, path, np.sign(d0)) - abs(d0) < DEEP_TRAVEL:
         return None
     back = abs(d0) / away  # seconds since it was on the line, at that pace
     at = first - v * back
